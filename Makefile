@@ -1,0 +1,41 @@
+# Touchline: `make demo` and `make test` work on a fresh clone (they create .venv and install).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DEMO_OUT ?= touchline-demo
+
+.PHONY: demo test lint bench clean install install-dev
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps re-run the install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/touchline demo --out $(DEMO_OUT)
+
+# pytest exits 5 when no test ran; make treats any non-zero exit as failure.
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -n 2 --dist loadgroup src tests
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build dist src/*.egg-info .pytest_cache

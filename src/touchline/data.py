@@ -1,0 +1,55 @@
+"""Where the real data lives: ``../shared/data`` beside the project, or ``$TOUCHLINE_SHARED_DATA``.
+
+Nothing is ever downloaded. Functions here only locate files; callers decide what to do when a
+file is absent (the synthetic renderer falls back to built-in defaults, tests fail under CI).
+
+>>> from touchline.data import shared_data_dir
+>>> p = shared_data_dir()
+>>> p is None or p.is_dir()
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["ENV_VAR", "shared_data_dir", "shared_file"]
+
+ENV_VAR = "TOUCHLINE_SHARED_DATA"
+
+
+def _candidates() -> list[Path]:
+    out: list[Path] = []
+    env = os.environ.get(ENV_VAR)
+    if env:
+        out.append(Path(env))
+    out.append(Path.cwd() / ".." / "shared" / "data")
+    # An editable install: src/touchline/data.py -> project root is three levels up.
+    out.append(Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
+    return out
+
+
+def shared_data_dir() -> Path | None:
+    """The shared data folder, or ``None`` when it is not on this machine.
+
+    ``$TOUCHLINE_SHARED_DATA`` wins when set (and must exist); otherwise ``../shared/data`` relative
+    to the working directory, then relative to the project root of an editable install.
+    """
+    for c in _candidates():
+        if c.is_dir():
+            return c.resolve()
+    return None
+
+
+def shared_file(relative: str | Path) -> Path | None:
+    """A file under the shared data folder, or ``None`` when the folder or the file is absent.
+
+    >>> shared_file("no/such/file.bin") is None
+    True
+    """
+    root = shared_data_dir()
+    if root is None:
+        return None
+    p = root / relative
+    return p if p.exists() else None

@@ -1,0 +1,37 @@
+"""Shared test helpers.
+
+Tests that read ``../shared/data`` use the ``shared`` fixture: it returns the path, skips when the
+data is absent on a developer machine, and FAILS when ``CI=true`` (CI always has the data beside it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from touchline.data import shared_data_dir
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_shared(relative: str) -> Path:
+    """Path of a shared-data file; fail under CI, skip elsewhere, when it is missing."""
+    root = shared_data_dir()
+    path = None if root is None else root / relative
+    if path is None or not path.exists():
+        msg = f"shared data file missing: ../shared/data/{relative}"
+        if _in_ci():
+            pytest.fail(msg + " (CI=true: shared data must be present)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture
+def shared() -> Callable[[str], Path]:
+    """``shared("video/dfl_08fd33_4.mp4")`` -> Path, failing under CI when absent."""
+    return require_shared
