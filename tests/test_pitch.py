@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -151,7 +152,7 @@ def test_conversion_chains_round_trip(pts, chain, length, width, rotations):
     pitch = Pitch.of_size(length, width)
     start = np.asarray(pts, dtype=float)
     p, systems = start, ["touchline", *chain]
-    for (a, b), rot in zip(zip(systems, systems[1:], strict=False), rotations, strict=False):
+    for (a, b), rot in zip(itertools.pairwise(systems), rotations, strict=False):
         p = convert(p, a, b, pitch=pitch, rotate=rot)
     n_rot = sum(rotations[: len(chain)])
     back = convert(p, systems[-1], "touchline", pitch=pitch, rotate=n_rot % 2 == 1)

@@ -312,30 +312,72 @@ class Pitch:
         """
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         best = np.full(len(p), np.inf)
-        hw = self.dims.line_width / 2
-        for s in self.segments:
-            a, b = np.asarray(s.start, float), np.asarray(s.end, float)
+        for prim in (*self.segments, *self.arcs):
+            np.minimum(best, self._distance_to(prim, p), out=best)
+        return best
+
+    def paint_distance_grid(
+        self,
+        origin: tuple[float, float],
+        px_per_m: float,
+        shape: tuple[int, int],
+        cap: float = 2.0,
+    ) -> NDArray[np.float32]:
+        """:meth:`paint_distance` at the centres of a raster, capped at ``cap`` metres.
+
+        Args:
+            origin: pitch metres of the raster's top-left corner.
+            px_per_m: raster pixels per metre.
+            shape: ``(height, width)`` in pixels.
+            cap: distances beyond it are reported as ``cap`` (each line is only evaluated
+                within ``cap`` of its bounding box, which makes large rasters fast).
+
+        >>> f = Pitch().paint_distance_grid((50.0, 30.0), 10.0, (80, 50))
+        >>> float(f.min()) < 0.05, float(f.max())
+        (True, 2.0)
+        """
+        h, w = shape
+        xs = origin[0] + (np.arange(w) + 0.5) / px_per_m
+        ys = origin[1] + (np.arange(h) + 0.5) / px_per_m
+        out = np.full((h, w), cap, np.float32)
+        for prim in (*self.segments, *self.arcs):
+            if isinstance(prim, Segment):
+                lo = np.minimum(prim.start, prim.end)
+                hi = np.maximum(prim.start, prim.end)
+            else:
+                lo = np.asarray(prim.center) - prim.radius
+                hi = np.asarray(prim.center) + prim.radius
+            i0, i1 = np.searchsorted(xs, lo[0] - cap), np.searchsorted(xs, hi[0] + cap)
+            j0, j1 = np.searchsorted(ys, lo[1] - cap), np.searchsorted(ys, hi[1] + cap)
+            if i0 >= i1 or j0 >= j1:
+                continue
+            gx, gy = np.meshgrid(xs[i0:i1], ys[j0:j1])
+            d = self._distance_to(prim, np.stack([gx.ravel(), gy.ravel()], axis=1))
+            block = out[j0:j1, i0:i1]
+            np.minimum(block, d.reshape(block.shape).astype(np.float32), out=block)
+        return out
+
+    def _distance_to(self, prim: Segment | Arc, p: FloatArray) -> FloatArray:
+        """Paint distance of points (n, 2) to one painted element."""
+        if isinstance(prim, Segment):
+            a, b = np.asarray(prim.start, float), np.asarray(prim.end, float)
             ab = b - a
             t = np.clip(((p - a) @ ab) / float(ab @ ab), 0.0, 1.0)
-            np.minimum(best, np.hypot(*(p - a - t[:, None] * ab).T), out=best)
-        for arc in self.arcs:
-            c = np.asarray(arc.center, float)
-            v = p - c
-            r = np.hypot(v[:, 0], v[:, 1])
-            if arc.filled:
-                np.minimum(best, np.maximum(r - arc.radius + hw, 0.0), out=best)
-                continue
-            if arc.closed:
-                np.minimum(best, np.abs(r - arc.radius), out=best)
-                continue
-            ang = np.mod(np.arctan2(v[:, 1], v[:, 0]) - arc.start, 2 * math.pi)
-            inside = ang <= (arc.end - arc.start)
-            ends = [
-                c + arc.radius * np.array([math.cos(a), math.sin(a)]) for a in (arc.start, arc.end)
-            ]
-            d_end = np.minimum(*(np.hypot(*(p - e).T) for e in ends))
-            np.minimum(best, np.where(inside, np.abs(r - arc.radius), d_end), out=best)
-        return best
+            return np.hypot(*(p - a - t[:, None] * ab).T)
+        c = np.asarray(prim.center, float)
+        v = p - c
+        r = np.hypot(v[:, 0], v[:, 1])
+        if prim.filled:
+            return np.maximum(r - prim.radius + self.dims.line_width / 2, 0.0)
+        if prim.closed:
+            return np.abs(r - prim.radius)
+        ang = np.mod(np.arctan2(v[:, 1], v[:, 0]) - prim.start, 2 * math.pi)
+        inside = ang <= (prim.end - prim.start)
+        ends = [
+            c + prim.radius * np.array([math.cos(a), math.sin(a)]) for a in (prim.start, prim.end)
+        ]
+        d_end = np.minimum(*(np.hypot(*(p - e).T) for e in ends))
+        return np.where(inside, np.abs(r - prim.radius), d_end)
 
     # ----- keypoints -------------------------------------------------------------------------
     @cached_property
@@ -654,26 +696,50 @@ class PitchRaster:
         )
 
 
-def line_coverage(distance: ArrayLike, pixel_size: ArrayLike, half_width: float) -> FloatArray:
-    """Fraction of a pixel covered by a painted line (1-D box filter across the line).
+def line_coverage(
+    distance: ArrayLike,
+    pixel_size: ArrayLike,
+    half_width: float,
+    pixel_size_y: ArrayLike | None = None,
+) -> FloatArray:
+    """Fraction of a square pixel covered by a straight painted line.
+
+    Across the line, a square pixel's footprint is the sum of its two sides projected on the
+    line's normal: a trapezoid of widths ``pixel_size`` and ``pixel_size_y`` (for a top-down
+    raster with an axis-aligned line, one pixel and zero). The coverage is the integral of
+    that footprint over the strip ``|distance + t| <= half_width``: exact for straight lines.
 
     Args:
         distance: distance (m) from the pixel centre to the line centre (``paint_distance``).
-        pixel_size: the pixel's extent across the line, in metres (under perspective, the norm
-            of the image gradient of ``distance``).
+        pixel_size: the pixel's x side projected across the line, metres (under perspective,
+            ``|d distance / d x|``).
         half_width: half the painted line width, metres.
+        pixel_size_y: the y side projected across the line (``|d distance / d y|``); 0 when
+            omitted (a 1-D box filter).
 
     Returns:
-        coverage in [0, 1], same shape as the inputs. A line thinner than a pixel gets partial
-        coverage (it fades with distance instead of breaking up, as on a real camera).
+        coverage in [0, 1], broadcast shape of the inputs. A line thinner than a pixel gets
+        partial coverage: it fades with distance instead of breaking up, as on a real camera.
 
     >>> line_coverage([0.0, 0.06, 0.5], 0.12, 0.06).round(2)
     array([1. , 0.5, 0. ])
+    >>> float(line_coverage(0.0, 0.1, 0.03, 0.1).round(3))  # diagonal line, 45 degrees
+    0.5
     """
     d = np.abs(np.asarray(distance, dtype=np.float64))
-    s = np.maximum(np.asarray(pixel_size, dtype=np.float64), 1e-9)
-    overlap = np.minimum(half_width, d + s / 2) - np.maximum(-half_width, d - s / 2)
-    return np.clip(overlap / s, 0.0, 1.0)
+    a = np.abs(np.asarray(pixel_size, dtype=np.float64))
+    b = np.zeros_like(a) if pixel_size_y is None else np.abs(np.asarray(pixel_size_y, float))
+    a, b = np.maximum(a, b), np.minimum(a, b)
+    a = np.maximum(a, 1e-9)
+    b = np.maximum(b, a * 1e-4)  # keeps the closed form stable as b -> 0 (a box filter)
+
+    def cdf(t: FloatArray) -> FloatArray:
+        # CDF of U(-a/2, a/2) + U(-b/2, b/2), as a second difference of max(0, x)^2.
+        r = lambda x: np.square(np.maximum(x, 0.0))  # noqa: E731
+        s, m = (a + b) / 2, (a - b) / 2
+        return (r(t + s) - r(t + m) - r(t - m) + r(t - s)) / (2 * a * b)
+
+    return np.clip(cdf(half_width - d) - cdf(-half_width - d), 0.0, 1.0)
 
 
 def _raster_points(raster: PitchRaster) -> FloatArray:
@@ -690,8 +756,11 @@ def _template_coverage(pitch: Pitch, raster: PitchRaster, line_width: float | No
     # some pixel is at least 75% covered and the line never vanishes from a mask.
     lw = max(lw, 1.5 / raster.px_per_m)
     drawn = Pitch(replace(pitch.dims, line_width=lw, spot_radius=max(pitch.dims.spot_radius, lw)))
-    d = drawn.paint_distance(_raster_points(raster))
-    return line_coverage(d, 1.0 / raster.px_per_m, lw / 2).reshape(raster.height, raster.width)
+    cap = lw / 2 + 2.0 / raster.px_per_m
+    d = drawn.paint_distance_grid(
+        (-raster.margin, -raster.margin), raster.px_per_m, (raster.height, raster.width), cap
+    )
+    return line_coverage(d, 1.0 / raster.px_per_m, lw / 2)
 
 
 def line_mask(

@@ -293,6 +293,8 @@ class FollowCam:
         fps: frames per second of the target trajectory.
         lag: time constant of the pan, seconds.
         zoom_range: (min, max) zoom factor (2 = half the pose's view width).
+        min_view_width: never frame less than this many metres of ground (real broadcast
+            wide shots rarely show less than ~18 m).
         seed: seed of the zoom drift.
     """
 
@@ -302,7 +304,8 @@ class FollowCam:
     pitch: Pitch
     lag: float = 0.6
     lead: float = 0.5
-    zoom_range: tuple[float, float] = (0.8, 1.3)
+    zoom_range: tuple[float, float] = (0.75, 1.2)
+    min_view_width: float = 16.0
     seed: int = 0
 
     def cameras(self, target: ArrayLike) -> list[PinholeCamera]:
@@ -339,7 +342,8 @@ class FollowCam:
         # Focal length that frames view_width / zoom metres of ground at the aim point.
         C = np.asarray(self.pose.position, dtype=np.float64)
         dist = np.linalg.norm(np.hstack([aim, np.zeros((T, 1))]) - C, axis=1)
-        f = self.image_size[0] * dist * zoom / self.pose.view_width
+        view = np.maximum(self.pose.view_width / zoom, self.min_view_width)
+        f = self.image_size[0] * dist / view
         return [
             PinholeCamera.look_at(
                 C, (aim[i, 0], aim[i, 1], 0.0), focal=float(f[i]), image_size=self.image_size

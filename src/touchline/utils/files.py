@@ -36,7 +36,8 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".part" + (suffix if suffix is not None else path.suffix),
+        prefix=f".{path.name}.",
+        suffix=".part" + (suffix if suffix is not None else path.suffix),
         dir=path.parent,
     )
     os.close(fd)

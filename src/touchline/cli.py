@@ -1,0 +1,187 @@
+"""The ``touchline`` command.
+
+Every command prints a clear message and exits with status 1 on bad input (a missing file, an
+unreadable video, a malformed table); it never shows a traceback for a known problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from touchline import __version__
+from touchline.errors import TouchlineError
+
+app = typer.Typer(
+    name="touchline",
+    help="Soccer video to tracking data and insight, on a CPU.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"touchline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Soccer video to tracking data and insight, on a CPU."""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Known problems become one red line and exit status 1."""
+    try:
+        yield
+    except (TouchlineError, ValueError) as e:
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar fed by ``update(stage, done, total)`` callbacks."""
+    columns = (
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m:
+        raise typer.BadParameter(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    seconds: Annotated[float, typer.Option(help="Clip length in seconds.", min=0.04)] = 10.0,
+    size: Annotated[str, typer.Option(help="Frame size, WIDTHxHEIGHT.")] = "1280x720",
+    fps: Annotated[float, typer.Option(help="Frames per second.", min=1.0, max=120.0)] = 25.0,
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same clip.")] = 0,
+    tracking: Annotated[
+        Path | None,
+        typer.Option(help="Real tracking data to animate (Last Row CSV or a tracks table)."),
+    ] = None,
+    camera: Annotated[
+        str,
+        typer.Option(
+            help="'auto' (real broadcast poses when ../shared/data has them), "
+            "'builtin', or an npz of broadcast homographies."
+        ),
+    ] = "auto",
+    crf: Annotated[int, typer.Option(help="H.264 quality (lower is better).", min=0, max=51)] = 20,
+) -> None:
+    """Render a synthetic broadcast clip with exact ground truth (homographies, boxes, ids,
+    pitch positions; JSON, npz, MOT and tracks table)."""
+    from touchline.synth.clip import SynthConfig, synthesize
+
+    with _errors():
+        cfg = SynthConfig(
+            seconds=seconds,
+            fps=fps,
+            size=_parse_size(size),
+            seed=seed,
+            tracking=tracking,
+            camera=camera,
+            crf=crf,
+        )
+        t0 = time.perf_counter()
+        with _progress() as update:
+            clip = synthesize(cfg, out, progress=lambda d, t: update("render", d, t))
+        dt = time.perf_counter() - t0
+    console.print(
+        f"[green]wrote[/] {clip.video} and ground truth in {clip.out_dir}/ "
+        f"({clip.frames} frames, {clip.size[0]}x{clip.size[1]}, {dt:.1f} s; "
+        f"camera: {clip.camera.source}; motion: {clip.scene_source})"
+    )
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "touchline-demo"
+    ),
+    seconds: Annotated[float, typer.Option(help="Clip length in seconds.", min=0.5)] = 6.0,
+    seed: Annotated[int, typer.Option(help="Seed of the clip.")] = 7,
+) -> None:
+    """Render a short synthetic clip and run every available stage on it (no data needed)."""
+    from touchline.demo import run_demo
+
+    with _errors(), _progress() as update:
+        res = run_demo(out, seconds=seconds, seed=seed, progress=update)
+    console.print(f"[green]demo written to[/] {res.out_dir}/ — start with {res.readme}")
+
+
+@app.command()
+def info(
+    path: Annotated[Path, typer.Argument(help="A video, an image, or a folder of images.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a video's (or image folder's) size, frame rate, frame count and duration."""
+    from touchline.video import probe
+
+    with _errors():
+        vi = probe(path)
+    d = {
+        "path": str(vi.path),
+        "kind": vi.kind,
+        "width": vi.width,
+        "height": vi.height,
+        "fps": vi.fps,
+        "frames": vi.frame_count,
+        "duration": round(vi.duration, 3),
+        "codec": vi.codec,
+    }
+    if as_json:
+        typer.echo(json.dumps(d))
+    else:
+        typer.echo(
+            f"{vi.path}: {vi.kind} {vi.width}x{vi.height}, {vi.fps:g} fps, "
+            f"{vi.frame_count} frames ({vi.duration:.2f} s){', ' + vi.codec if vi.codec else ''}"
+        )
+
+
+def main() -> None:
+    """Entry point of the ``touchline`` console script."""
+    app(prog_name="touchline")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
