@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from touchline import __version__
 from touchline.errors import TouchlineError
@@ -54,7 +55,8 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except (TouchlineError, ValueError) as e:
-        console.print(f"[bold red]error:[/] {e}")
+        # Plain text (a path may contain "[...]") on one line, however narrow the terminal.
+        console.print(Text("error: ", style="bold red") + Text(str(e)), soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")

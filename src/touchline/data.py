@@ -20,10 +20,10 @@ ENV_VAR = "TOUCHLINE_SHARED_DATA"
 
 
 def _candidates() -> list[Path]:
-    out: list[Path] = []
     env = os.environ.get(ENV_VAR)
-    if env:
-        out.append(Path(env))
+    if env:  # an explicit choice: no silent fallback to another folder
+        return [Path(env)]
+    out: list[Path] = []
     out.append(Path.cwd() / ".." / "shared" / "data")
     # An editable install: src/touchline/data.py -> project root is three levels up.
     out.append(Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
@@ -33,8 +33,9 @@ def _candidates() -> list[Path]:
 def shared_data_dir() -> Path | None:
     """The shared data folder, or ``None`` when it is not on this machine.
 
-    ``$TOUCHLINE_SHARED_DATA`` wins when set (and must exist); otherwise ``../shared/data`` relative
-    to the working directory, then relative to the project root of an editable install.
+    When ``$TOUCHLINE_SHARED_DATA`` is set it is the only candidate (``None`` if it does not
+    exist); otherwise ``../shared/data`` relative to the working directory, then relative to the
+    project root of an editable install.
     """
     for c in _candidates():
         if c.is_dir():

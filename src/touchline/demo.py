@@ -128,8 +128,9 @@ Calibration and detection models are not shipped yet: the overlays show **ground
 | `synth/ground_truth.json` | per frame: homography (image px -> pitch m), camera K/R/C, every visible object with id, class, team, box, foot point, pitch position, visibility |
 | `synth/homographies.npz` | the per-frame cameras as arrays |
 | `synth/gt/gt.txt`, `synth/seqinfo.ini` | the same boxes as a MOT sequence |
-| `synth/tracks.parquet`, `synth/tracks.csv` | visible objects as a Touchline tracks table |
+| `synth/tracks.parquet`, `synth/tracks.csv` (+ `synth/tracks.csv.meta.json`) | visible objects as a Touchline tracks table (the CSV's metadata in the sidecar) |
 | `synth/scene.parquet` | every actor's pitch position in every frame, on screen or not |
+| `synth/manifest.json` | the files written and the configuration that made them |
 | `overlay.mp4` | decoded clip + pitch lines through the ground-truth camera + boxes with ids in team colours + radar inset |
 | `radar.mp4` | top-down view of all actors with the camera's field of view |
 | `stills/` | PNG stills of both, and the frame warped onto the pitch |

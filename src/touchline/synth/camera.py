@@ -249,8 +249,8 @@ def load_broadcast_poses(
         raise DataError(f"{path}: no such file") from None
     except KeyError:
         raise DataError(f"{path}: has no array 'H' (expected (N, 3, 3) homographies)") from None
-    except Exception as e:  # zip/pickle/format errors from numpy
-        raise DataError(f"{path}: not a readable npz file ({e})") from e
+    except (ValueError, OSError, EOFError) as e:  # numpy's zip/pickle/format errors
+        raise DataError(f"{path}: not an npz archive of homographies") from e
     if Hs.ndim != 3 or Hs.shape[1:] != (3, 3):
         raise DataError(f"{path}: 'H' has shape {Hs.shape}, expected (N, 3, 3)")
     # metres (touchline) -> yards (wc14), then yards -> pixels (inverse of the stored map).

@@ -28,7 +28,7 @@ import configparser
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,15 @@ from touchline.types import CLASS_NAMES
 from touchline.utils.files import atomic_path, write_json_atomic, write_text_atomic
 from touchline.video import VideoWriter
 
-__all__ = ["POSES_FILE", "SynthClip", "SynthConfig", "iter_frames", "load_scene", "synthesize"]
+__all__ = [
+    "POSES_FILE",
+    "SynthClip",
+    "SynthConfig",
+    "Synthesizer",
+    "iter_frames",
+    "load_scene",
+    "synthesize",
+]
 
 #: Real broadcast camera poses, used when present (relative to the shared data folder).
 POSES_FILE = "calibration/broadcast_camera_homographies.npz"
@@ -147,7 +155,13 @@ def _choose_pose(config: SynthConfig, pitch: Pitch, rng: np.random.Generator) ->
         path = shared_file(POSES_FILE)
         poses = load_broadcast_poses(path, pitch) if path else builtin_poses(pitch)
     else:
-        poses = load_broadcast_poses(Path(config.camera), pitch)
+        path = Path(config.camera)
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file (camera must be 'auto', 'builtin' or an npz of "
+                "broadcast homographies)"
+            )
+        poses = load_broadcast_poses(path, pitch)
     return poses[int(rng.integers(len(poses)))]
 
 
@@ -169,20 +183,49 @@ def _cameras(
     return pose, cams
 
 
+class Synthesizer:
+    """Everything needed to render a clip: scene, camera per frame and renderer, built once.
+
+    >>> syn = Synthesizer(SynthConfig(seconds=0.2, fps=10, size=(320, 180), camera="builtin"))
+    >>> len(syn), syn.render(1).image.shape
+    (2, (180, 320, 3))
+    """
+
+    def __init__(self, config: SynthConfig) -> None:
+        self.config = config
+        self.pitch = Pitch()
+        self.scene = load_scene(config, self.pitch)
+        self.pose, self.cameras = _cameras(config, self.scene, self.pitch)
+        self.renderer = Renderer(self.pitch, config.size, replace(config.style, seed=config.seed))
+        T = self.scene.n_frames
+        self._empty = Scene(
+            config.fps, [], np.zeros((T, 0, 2)), np.zeros((T, 0)), self.pitch, "empty"
+        )
+
+    def __len__(self) -> int:
+        return self.scene.n_frames
+
+    def render(
+        self, k: int, *, layers: bool = False, paint_lines: bool = True, actors: bool = True
+    ) -> RenderedFrame:
+        """Render frame ``k``.
+
+        ``actors=False`` renders the same frame with nobody on the pitch and
+        ``paint_lines=False`` without painted lines (background plates, e.g. for tests).
+        """
+        if not 0 <= k < len(self):
+            raise IndexError(f"frame {k} out of range for a clip of {len(self)} frames")
+        scene = self.scene if actors else self._empty
+        return self.renderer.render(
+            self.cameras[k], scene, k, layers=layers, paint_lines=paint_lines
+        )
+
+
 def iter_frames(config: SynthConfig) -> Iterator[tuple[Scene, RenderedFrame]]:
-    """Render frames one by one (no files): ``(scene, frame)`` pairs, for tests and tools."""
-    pitch = Pitch()
-    scene = load_scene(config, pitch)
-    _, cams = _cameras(config, scene, pitch)
-    renderer = Renderer(pitch, config.size, _style(config))
-    for k in range(scene.n_frames):
-        yield scene, renderer.render(cams[k], scene, k)
-
-
-def _style(config: SynthConfig) -> RenderStyle:
-    from dataclasses import replace
-
-    return replace(config.style, seed=config.seed)
+    """Render frames one by one (no files): ``(scene, frame)`` pairs."""
+    syn = Synthesizer(config)
+    for k in range(len(syn)):
+        yield syn.scene, syn.render(k)
 
 
 def synthesize(
@@ -198,19 +241,17 @@ def synthesize(
         out_dir: output folder (created; files in it are replaced atomically).
         progress: called as ``progress(done, total)`` after each frame.
     """
+    syn = Synthesizer(config)  # validates every input before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pitch = Pitch()
-    scene = load_scene(config, pitch)
-    pose, cams = _cameras(config, scene, pitch)
-    renderer = Renderer(pitch, config.size, _style(config))
-    T = scene.n_frames
+    pitch, scene, pose, cams = syn.pitch, syn.scene, syn.pose, syn.cameras
+    T = len(syn)
     frames_json: list[dict[str, object]] = []
     mot_rows: list[str] = []
     track_rows: list[dict[str, object]] = []
     with VideoWriter(out / "clip.mp4", config.fps, crf=config.crf) as writer:
         for k in range(T):
-            fr = renderer.render(cams[k], scene, k)
+            fr = syn.render(k)
             writer.write(fr.image)
             t = k / config.fps
             frames_json.append(_frame_record(k, t, fr))
@@ -240,7 +281,7 @@ def synthesize(
         "fps": config.fps,
         "width": w,
         "height": h,
-        "frames": T,
+        "n_frames": T,
         "seed": config.seed,
         "pitch": {"length": pitch.length, "width": pitch.width},
         "coordinates": {

@@ -131,30 +131,35 @@ def draw_figure(
         right = -right
     su, ss = pose.px_per_m_up, pose.px_per_m_side
 
-    def P(a: float, b: float) -> NDArray[np.float64]:
-        """Body point: a metres up from the feet, b metres to the image right."""
-        return pose.foot + up * (a * su) + right * (b * ss)
-
     th = pose.swing * math.sin(pose.phase)
     side = pose.facing
     # Seen side-on a body is narrower (chest depth ~0.25 m vs shoulder width ~0.42 m).
     wf = 1.0 - 0.45 * abs(side)
-    bob = 0.015 * H * abs(math.cos(pose.phase)) * (pose.swing > 0.1)
-    hip_a, knee_a = 0.53 * H + bob, 0.29 * H
-    sh_a, head_a, head_r = 0.81 * H + bob, 0.915 * H + bob, 0.062 * H
+    hip_a, knee_a = 0.53 * H, 0.29 * H
+    sh_a, head_a, head_r = 0.81 * H, 0.915 * H, 0.062 * H
     thigh, shin = hip_a - knee_a, knee_a - 0.03 * H
+    sole = 0.03 * H  # ankle height above the sole
 
-    def leg(sign: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    def leg(sign: float) -> tuple[tuple[float, float], ...]:
+        """Hip, knee and ankle of one leg as (metres up, metres right)."""
         a = sign * th
         knee_b = sign * 0.07 * wf + side * thigh * math.sin(a)
         k_a = hip_a - thigh * math.cos(a)
         bend = max(0.0, -math.sin(a * sign * 1.0)) * 0.9 * pose.swing
         s_ang = a - sign * bend
         ankle_b = knee_b + side * shin * math.sin(s_ang) - side * 0.12 * bend
-        ankle_a = max(0.0, k_a - shin * math.cos(s_ang))
-        return P(hip_a, sign * 0.07 * wf), P(k_a, knee_b), P(ankle_a, ankle_b)
+        ankle_a = k_a - shin * math.cos(s_ang)
+        return (hip_a, sign * 0.07 * wf), (k_a, knee_b), (ankle_a, ankle_b)
 
-    legs = [leg(-1.0), leg(1.0)]
+    body_legs = [leg(-1.0), leg(1.0)]
+    # The body drops until the lower foot stands on the ground (this is the running bob).
+    drop = min(lg[2][0] for lg in body_legs) - sole
+
+    def P(a: float, b: float) -> NDArray[np.float64]:
+        """Body point: a metres up from the ground contact, b metres to the image right."""
+        return pose.foot + up * ((a - drop) * su) + right * (b * ss)
+
+    legs = [tuple(P(*j) for j in lg) for lg in body_legs]
     arm_sw = -0.8 * th
     arms = []
     for sign in (-1.0, 1.0):

@@ -170,7 +170,11 @@ def simulate_match(
                 if np.hypot(*vel[carrier]) > 0.3
                 else dvec
             )
-            ball = pos[carrier] + facing * 0.55
+            feet = pos[carrier] + facing * 0.55
+            step = feet - ball
+            reach = 14.0 * dt  # the ball is played to the new carrier's feet, not teleported
+            dist = float(np.hypot(*step))
+            ball = feet if dist <= reach else ball + step * (reach / dist)
             ball_z = 0.0
             hold -= dt
             # Tackle: an opponent within reach may win the ball.
@@ -197,16 +201,26 @@ def simulate_match(
             target[rp] = b  # type: ignore[assignment]
             vmax[rp] = prm.sprint
             if s >= 1.0:
-                carrier = rp
-                pos[carrier] = 0.5 * pos[carrier] + 0.5 * (
-                    b - np.array([attack_dir[carrier] * 0.5, 0])
-                )  # type: ignore[operator]
-                hold = float(rng.uniform(prm.hold_min, prm.hold_max)) + (
-                    1.2 if is_gk[carrier] else 0.0
-                )
-                heading = rng.uniform(-0.5, 0.5)
-                flight = None
-                ball_z = 0.0
+                gap = float(np.hypot(*(pos[rp] - ball)))
+                if gap > 1.0:
+                    # The receiver is not there yet: the ball rolls on towards him.
+                    flight = {
+                        "from": ball.copy(),
+                        "to": pos[rp] + vel[rp] * 0.3,
+                        "to_player": rp,
+                        "duration": max(gap / 8.0, 0.12),
+                        "apex": 0.0,
+                        "lofted": False,
+                        "t": 0.0,
+                    }
+                else:
+                    carrier = rp
+                    hold = float(rng.uniform(prm.hold_min, prm.hold_max)) + (
+                        1.2 if is_gk[carrier] else 0.0
+                    )
+                    heading = rng.uniform(-0.5, 0.5)
+                    flight = None
+                    ball_z = 0.0
         ball = np.clip(ball, [0.3, 0.3], [L - 0.3, W - 0.3])
         # ---- movement ------------------------------------------------------------------
         target[:, 0] = np.clip(target[:, 0], 0.5, L - 0.5)
@@ -223,6 +237,8 @@ def simulate_match(
         dvn = np.hypot(dv[:, 0], dv[:, 1])
         dv *= (np.minimum(dvn, prm.accel * dt) / np.maximum(dvn, 1e-9))[:, None]
         vel = vel + dv
+        vn = np.hypot(vel[:, 0], vel[:, 1])
+        vel *= (np.minimum(vn, prm.sprint) / np.maximum(vn, 1e-9))[:, None]
         pos = pos + vel * dt
         pos[:, 0] = np.clip(pos[:, 0], 0.3, L - 0.3)
         pos[:, 1] = np.clip(pos[:, 1], 0.3, W - 0.3)
