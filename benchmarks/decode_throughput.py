@@ -22,25 +22,20 @@ atomically to ``--out``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import shlex
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 
-import touchline
+from _common import header
 from touchline.data import shared_file
+from touchline.synth.clip import SynthConfig, synthesize
 from touchline.utils.files import write_json_atomic
 from touchline.video import VideoReader, VideoWriter, probe
 
@@ -48,24 +43,6 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "decode_throughput.j
 SYNTH_SIZE = (1280, 720)  # width, height
 SYNTH_FRAMES = 250
 SYNTH_FPS = 25.0
-
-
-def machine() -> dict[str, Any]:
-    """Where the numbers were measured."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(affinity(0)) if affinity else os.cpu_count(),
-        "python": platform.python_version(),
-        "touchline": touchline.__version__,
-        "av": av.__version__,
-        "ffmpeg_libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
-        "numpy": np.__version__,
-        "cv2": cv2.__version__,
-    }
 
 
 def time_decode(path: Path, runs: int, stride: int = 1) -> dict[str, Any]:
@@ -180,11 +157,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 row["write"] = write
             inputs.append(row)
 
+        # A real `touchline synth` clip (built-in camera, so it needs no data files).
+        clip = synthesize(
+            SynthConfig(
+                seconds=SYNTH_FRAMES / SYNTH_FPS, size=SYNTH_SIZE, camera="builtin", seed=0
+            ),
+            Path(tmp) / "synth",
+        )
+        inputs.append(
+            {
+                "name": "touchline_synth_720p",
+                "path": None,
+                "description": "touchline synth --seconds 10 --size 1280x720 --camera builtin --seed 0",
+            }
+            | time_decode(clip.video, args.runs, 1)
+        )
+
     result = {
-        "benchmark": "decode_throughput",
-        "command": shlex.join(sys.orig_argv),
-        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        **header("decode_throughput"),
         "notes": (
             "decode_fps = frames yielded per second (median of runs, full decode each; with a "
             "stride every frame is still decoded, only the BGR conversion is skipped); "

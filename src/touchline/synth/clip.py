@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import configparser
 import csv
+import gzip
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -128,24 +129,40 @@ def load_scene(config: SynthConfig, pitch: Pitch | None = None) -> Scene:
     if config.tracking is None:
         return simulate_match(config.seconds, config.fps, config.seed, pitch)
     path = Path(config.tracking)
-    if not path.exists():
-        raise DataError(f"{path}: no such tracking file")
-    if _is_lastrow(path):
+    kind = _tracking_kind(path)
+    if kind == "lastrow":
         scene = scene_from_lastrow(path, fps=config.fps, pitch=pitch)
     else:
         scene = scene_from_tracks(path, fps=config.fps, pitch=pitch)
     return scene.truncated(min(n, scene.n_frames))
 
 
-def _is_lastrow(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
-        return False
+_TRACKING_HELP = (
+    "expected a Last Row CSV (columns player, frame, x, y, team) or a Touchline tracks table "
+    "(.parquet or .csv with frame, track_id, pitch_x, pitch_y, ...)"
+)
+
+
+def _tracking_kind(path: Path) -> str:
+    """``"lastrow"`` or ``"tracks"``; a clear error for anything else."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such tracking file")
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "tracks"
+    if suffix not in (".csv", ".csv.gz"):
+        raise DataError(f"{path}: unsupported tracking file; {_TRACKING_HELP}")
     try:
-        with path.open(newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError) as e:
+        opener = gzip.open if suffix == ".csv.gz" else open
+        with opener(path, "rt", newline="") as fh:
+            header = set(next(csv.reader(fh), []))
+    except (OSError, UnicodeDecodeError, EOFError) as e:
         raise DataError(f"{path}: cannot read ({e})") from e
-    return {"player", "frame", "x", "y"} <= set(header)
+    if {"player", "frame", "x", "y"} <= header:
+        return "lastrow"
+    if {"frame", "track_id", "pitch_x", "pitch_y"} <= header:
+        return "tracks"
+    raise DataError(f"{path}: not a tracking file Touchline can read; {_TRACKING_HELP}")
 
 
 def _choose_pose(config: SynthConfig, pitch: Pitch, rng: np.random.Generator) -> CameraPose:
