@@ -316,9 +316,13 @@ def test_synth_missing_tracking_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("notes.csv", "just some notes\nnothing tabular here\n", "missing columns"),
-        ("table.csv", "a,b,c\n1,2,3\n", "missing columns"),
-        ("notes.txt", "just some notes\n", "unsupported tracks file suffix"),
+        (
+            "notes.csv",
+            "just some notes\nnothing tabular here\n",
+            "not a tracking file Touchline can read",
+        ),
+        ("table.csv", "a,b,c\n1,2,3\n", "not a tracking file Touchline can read"),
+        ("notes.txt", "just some notes\n", "unsupported tracking file"),
     ],
 )
 def test_synth_tracking_not_a_tracking_file(
