@@ -289,6 +289,11 @@ class Pitch:
             ),
         )
 
+    @property
+    def elements(self) -> tuple[Segment | Arc, ...]:
+        """Every painted element: the straight lines, then the arcs and spots."""
+        return (*self.segments, *self.arcs)
+
     def polylines(self, step: float = 0.5) -> list[tuple[str, FloatArray]]:
         """Every painted line as ``(name, points (k, 2))`` along its centre, ``step`` metres apart.
 
@@ -312,7 +317,7 @@ class Pitch:
         """
         p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         best = np.full(len(p), np.inf)
-        for prim in (*self.segments, *self.arcs):
+        for prim in self.elements:
             np.minimum(best, self._distance_to(prim, p), out=best)
         return best
 
@@ -340,7 +345,7 @@ class Pitch:
         xs = origin[0] + (np.arange(w) + 0.5) / px_per_m
         ys = origin[1] + (np.arange(h) + 0.5) / px_per_m
         out = np.full((h, w), cap, np.float32)
-        for prim in (*self.segments, *self.arcs):
+        for prim in self.elements:
             if isinstance(prim, Segment):
                 lo = np.minimum(prim.start, prim.end)
                 hi = np.maximum(prim.start, prim.end)

@@ -14,7 +14,6 @@ array([640., 360.])
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,10 +148,6 @@ class PinholeCamera:
         """(3, 3) homography pixels -> ground-plane metres, normalised to H[2,2] = 1."""
         H = np.linalg.inv(self.P[:, [0, 1, 3]])
         return H / H[2, 2]
-
-    def plane_homography(self, A: ArrayLike) -> FloatArray:
-        """Homography of a plane given by ``A`` (4, 3): plane (u, v, 1) -> homogeneous world."""
-        return self.P @ np.asarray(A, dtype=np.float64)
 
     def depth(self, points: ArrayLike) -> FloatArray:
         """Distance along the optical axis (m) of world points (n, 3); negative behind."""
@@ -350,8 +345,3 @@ class FollowCam:
             )
             for i in range(T)
         ]
-
-
-def sample_pose(poses: Sequence[CameraPose], rng: np.random.Generator) -> CameraPose:
-    """One pose drawn uniformly."""
-    return poses[int(rng.integers(len(poses)))]

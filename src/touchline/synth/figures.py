@@ -164,12 +164,12 @@ def draw_figure(
     arms = []
     for sign in (-1.0, 1.0):
         a = sign * arm_sw
-        elbow = (sh_a - 0.28 * math.cos(a), sign * 0.2 * wf + side * 0.28 * math.sin(a))
-        hand = (
-            elbow[0] - 0.27 * math.cos(a + 0.4 * abs(pose.swing)),
-            elbow[1] + side * 0.27 * math.sin(a + 0.6 * pose.swing),
+        elbow_ab = (sh_a - 0.28 * math.cos(a), sign * 0.2 * wf + side * 0.28 * math.sin(a))
+        hand_ab = (
+            elbow_ab[0] - 0.27 * math.cos(a + 0.4 * abs(pose.swing)),
+            elbow_ab[1] + side * 0.27 * math.sin(a + 0.6 * pose.swing),
         )
-        arms.append((P(sh_a - 0.02, sign * 0.19 * wf), P(*elbow), P(*hand)))
+        arms.append((P(sh_a - 0.02, sign * 0.19 * wf), P(*elbow_ab), P(*hand_ab)))
 
     limb = max(1.0, 0.12 * ss)
     arm_t = max(1.0, 0.085 * ss)

@@ -62,6 +62,19 @@ class GameParams:
     team_offset: float = 3.0  # m, amplitude of each player's personal drift
 
 
+@dataclass
+class _Flight:
+    """The ball between two players: from where, to where and whom, how long, how high."""
+
+    start: NDArray[np.float64]
+    end: NDArray[np.float64]
+    to_player: int
+    duration: float
+    apex: float = 0.0
+    lofted: bool = False
+    t: float = 0.0
+
+
 def pick_kits(rng: np.random.Generator) -> tuple[Kit, Kit, Kit, Kit, Kit]:
     """Two contrasting team kits, their goalkeepers' kits, and the referees' kit."""
     i, j = rng.choice(len(TEAM_KITS), size=2, replace=False)
@@ -120,13 +133,13 @@ def simulate_match(
     carrier = int(rng.choice(np.arange(9, 11)) + (11 if rng.random() < 0.5 else 0))
     pos[carrier] = ball - np.array([attack_dir[carrier] * 0.6, 0.0])
     hold = float(rng.uniform(prm.hold_min, prm.hold_max))
-    flight: dict[str, object] | None = None
+    flight: _Flight | None = None
     heading = rng.uniform(-0.6, 0.6)
 
     xy = np.zeros((T, n + 1, 2))
     z = np.zeros((T, n + 1))
     for k in range(T):
-        poss_team = team[carrier] if flight is None else team[int(flight["to_player"])]  # type: ignore[arg-type]
+        poss_team = team[carrier] if flight is None else team[flight.to_player]
         # ---- team shape targets ---------------------------------------------------------
         u_ball = np.where(team == 0, ball[0], L - ball[0])
         attacking = team == poss_team
@@ -173,8 +186,8 @@ def simulate_match(
             feet = pos[carrier] + facing * 0.55
             step = feet - ball
             reach = 14.0 * dt  # the ball is played to the new carrier's feet, not teleported
-            dist = float(np.hypot(*step))
-            ball = feet if dist <= reach else ball + step * (reach / dist)
+            gap = float(np.hypot(*step))
+            ball = feet if gap <= reach else ball + step * (reach / gap)
             ball_z = 0.0
             hold -= dt
             # Tackle: an opponent within reach may win the ball.
@@ -189,30 +202,20 @@ def simulate_match(
                 flight = _decide(
                     carrier, pos, vel, team, is_gk, own_goal, attack_dir, ball, pitch, prm, rng
                 )
-                flight["t"] = 0.0
         if flight is not None:
-            flight["t"] = float(flight["t"]) + dt  # type: ignore[arg-type]
-            s = min(1.0, float(flight["t"]) / float(flight["duration"]))  # type: ignore[arg-type]
-            ease = 1 - (1 - s) ** 1.35 if not flight["lofted"] else s  # ground passes slow down
-            a, b = flight["from"], flight["to"]
-            ball = a + (b - a) * ease  # type: ignore[operator]
-            ball_z = 4.0 * float(flight["apex"]) * s * (1 - s)  # type: ignore[arg-type]
-            rp = int(flight["to_player"])  # type: ignore[arg-type]
-            target[rp] = b  # type: ignore[assignment]
+            flight.t += dt
+            s = min(1.0, flight.t / flight.duration)
+            ease = s if flight.lofted else 1 - (1 - s) ** 1.35  # ground passes slow down
+            ball = flight.start + (flight.end - flight.start) * ease
+            ball_z = 4.0 * flight.apex * s * (1 - s)
+            rp = flight.to_player
+            target[rp] = flight.end
             vmax[rp] = prm.sprint
             if s >= 1.0:
                 gap = float(np.hypot(*(pos[rp] - ball)))
                 if gap > 1.0:
                     # The receiver is not there yet: the ball rolls on towards him.
-                    flight = {
-                        "from": ball.copy(),
-                        "to": pos[rp] + vel[rp] * 0.3,
-                        "to_player": rp,
-                        "duration": max(gap / 8.0, 0.12),
-                        "apex": 0.0,
-                        "lofted": False,
-                        "t": 0.0,
-                    }
+                    flight = _Flight(ball.copy(), pos[rp] + vel[rp] * 0.3, rp, max(gap / 8.0, 0.12))
                 else:
                     carrier = rp
                     hold = float(rng.uniform(prm.hold_min, prm.hold_max)) + (
@@ -280,7 +283,7 @@ def _decide(
     pitch: Pitch,
     prm: GameParams,
     rng: np.random.Generator,
-) -> dict[str, object]:
+) -> _Flight:
     """The carrier's next action: a shot at goal or a pass (possibly intercepted)."""
     L, W = pitch.length, pitch.width
     t = team[carrier]
@@ -290,15 +293,11 @@ def _decide(
     if np.hypot(*(goal - ball)) < prm.shot_range and rng.random() < 0.5:
         aim = goal + np.array([0.0, rng.uniform(-3.2, 3.2)])
         gk = int(opps[is_gk[opps]][0])
-        d = float(np.hypot(*(aim - ball)))
-        return {
-            "from": ball.copy(),
-            "to": pos[gk].copy() * 0.7 + aim * 0.3,
-            "to_player": gk,
-            "duration": d / 24.0,
-            "apex": rng.uniform(0.3, 2.0),
-            "lofted": True,
-        }
+        shot_len = float(np.hypot(*(aim - ball)))
+        end = pos[gk] * 0.7 + aim * 0.3
+        return _Flight(
+            ball.copy(), end, gk, shot_len / 24.0, apex=rng.uniform(0.3, 2.0), lofted=True
+        )
     # Pass: prefer open, forward team-mates at a sensible distance.
     rel = pos[mates] - ball
     d = np.hypot(rel[:, 0], rel[:, 1])
@@ -321,14 +320,14 @@ def _decide(
     duration = dist / speed
     dest = pos[rp] + vel[rp] * duration * 0.8
     dest = np.clip(dest, [1.0, 1.0], [L - 1.0, W - 1.0])
-    flight: dict[str, object] = {
-        "from": ball.copy(),
-        "to": dest,
-        "to_player": rp,
-        "duration": max(duration, 0.2),
-        "apex": min(12.0, 0.11 * dist) if lofted else 0.0,
-        "lofted": lofted,
-    }
+    flight = _Flight(
+        ball.copy(),
+        dest,
+        rp,
+        max(duration, 0.2),
+        apex=min(12.0, 0.11 * dist) if lofted else 0.0,
+        lofted=lofted,
+    )
     if not lofted:
         # Interception by an outfield opponent close to the pass line.
         seg = dest - ball
@@ -340,11 +339,6 @@ def _decide(
         if ok.any() and rng.random() < 0.6:
             i = int(np.flatnonzero(ok)[np.argmin(tt[ok])])
             cut = ball + tt[i] * seg
-            flight.update(
-                {
-                    "to": cut,
-                    "to_player": int(cand[i]),
-                    "duration": max(float(duration * tt[i]), 0.15),
-                }
-            )
+            flight.end, flight.to_player = cut, int(cand[i])
+            flight.duration = max(float(duration * tt[i]), 0.15)
     return flight

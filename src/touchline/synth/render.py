@@ -13,7 +13,7 @@ Image coordinates: pixel (i, j) covers [i, i+1) x [j, j+1); its centre is (i + 0
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -74,7 +74,6 @@ class RenderedFrame:
     camera: PinholeCamera
     objects: list[FrameObject]
     occlusion: NDArray[np.bool_] | None = None  # pixels where something covers the ground
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _cv_matrix(H: F64) -> F64:
@@ -94,7 +93,15 @@ class _Plane:
     kind: str  # "stand" (behind the ground) or "board" (in front of the ground beyond it)
 
 
-def _front_mask(H_img_to_plane: F64, size: tuple[int, int]) -> NDArray[np.bool_]:
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> F32:
+    """Gaussian noise blurred with ``sigma`` pixels, scaled to unit standard deviation."""
+    n: F32 = np.asarray(
+        cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), sigma), np.float32
+    )
+    return n / np.float32(n.std() + 1e-6)
+
+
+def _front_mask(H_img_to_plane: np.ndarray, size: tuple[int, int]) -> NDArray[np.bool_]:
     """Pixels whose ray meets the plane in front of the camera (third coordinate > 0)."""
     w, h = size
     r = H_img_to_plane[2]
@@ -167,10 +174,8 @@ class Renderer:
         if rng.random() < 0.35:  # checkered mowing
             cross = np.floor(ys / (self.pitch.width / 8)).astype(int) % 2 == 0
             img *= np.where(cross[:, None, None], np.float32(1.04), np.float32(0.97))
-        lowf = cv2.GaussianBlur(rng.normal(0, 1, (th, tw)).astype(np.float32), (0, 0), 2.5 * ppm)
-        lowf /= lowf.std() + 1e-6
-        midf = cv2.GaussianBlur(rng.normal(0, 1, (th, tw)).astype(np.float32), (0, 0), 0.25 * ppm)
-        midf /= midf.std() + 1e-6
+        lowf = _smooth_noise(rng, (th, tw), 2.5 * ppm)
+        midf = _smooth_noise(rng, (th, tw), 0.25 * ppm)
         img *= (1 + 0.045 * lowf + 0.03 * midf)[..., None]
         # Worn goal mouths: browner near the penalty spots.
         for sx in (
@@ -516,7 +521,7 @@ class Renderer:
         img = self.render_background(cam, occl, paint_lines)
         objects = self._draw_actors(img, cam, scene, frame, occl)
         if self.style.blur_sigma > 0:
-            img = cv2.GaussianBlur(img, (0, 0), self.style.blur_sigma)
+            cv2.GaussianBlur(img, (0, 0), self.style.blur_sigma, dst=img)
         if self._noise:
             pos, neg = self._noise[frame % len(self._noise)]
             cv2.add(img, pos, dst=img)

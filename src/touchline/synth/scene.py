@@ -351,7 +351,7 @@ def scene_from_tracks(
     xy[fi, ci, 0] = df["pitch_x"].to_numpy(np.float64)
     xy[fi, ci, 1] = df["pitch_y"].to_numpy(np.float64)
     first = df.drop_duplicates("track_id").set_index("track_id")
-    actors = []
+    actors: list[Actor] = []
     for tid in ids:
         role = ObjectClass(int(first.loc[tid, "class_id"]))
         team = int(first.loc[tid, "team"])
