@@ -255,6 +255,13 @@ def test_game_model_is_physical_and_lively():
     np.testing.assert_array_equal(scene.xy, simulate_match(30.0, 25.0, seed=4).xy)
 
 
+def test_velocity_at_matches_full_velocity():
+    scene = simulate_match(seconds=2.0, fps=25.0, seed=1)
+    full = scene.velocity()
+    for k in (0, 1, 25, 49):
+        np.testing.assert_allclose(scene.velocity_at(k), full[k], atol=1e-9)
+
+
 def test_scene_from_lastrow_matches_the_csv(shared):
     path = shared("tracking/lastrow/LIV_[2]-1_CHE.csv")
     scene = scene_from_lastrow(path, fps=20.0)  # the data's own rate: no interpolation

@@ -68,7 +68,7 @@ def run_demo(
         cfg, out / "synth", progress=(lambda d, t: progress("render", d, t)) if progress else None
     )
     gt = GroundTruth.read(clip.out_dir)
-    scene = pd.read_parquet(clip.scene)
+    by_frame = dict(tuple(pd.read_parquet(clip.scene).groupby("frame")))
     radar = Radar(width=420)
     boxes = BoxAnnotator(color_by="team")
     labels = LabelAnnotator()
@@ -85,7 +85,7 @@ def run_demo(
             k = frame.index
             cal = gt.calibration(k)
             dets = gt.detections(k)
-            rows = scene[scene["frame"] == k]
+            rows = by_frame[k]
             viewport = camera_viewport(cal, clip.size)
             top = radar.render(
                 rows[["pitch_x", "pitch_y"]].to_numpy(),

@@ -540,7 +540,7 @@ class Renderer:
         w, h = self.size
         xy = scene.xy[k]
         zs = scene.z[k]
-        vel = scene.velocity()[k] if scene.n_frames > 1 else np.zeros_like(xy)
+        vel = scene.velocity_at(k)
         present = ~np.isnan(xy).any(axis=1)
         idx = np.flatnonzero(present)
         if len(idx) == 0:

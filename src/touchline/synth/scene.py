@@ -147,6 +147,17 @@ class Scene:
             return np.zeros_like(self.xy)
         return np.gradient(self.xy, 1.0 / self.fps, axis=0)
 
+    def velocity_at(self, k: int) -> NDArray[np.float64]:
+        """(N, 2) velocities in m/s at frame ``k``, equal to ``velocity()[k]`` but O(N)."""
+        T = self.n_frames
+        if T < 2:
+            return np.zeros_like(self.xy[k])
+        if k == 0:
+            return (self.xy[1] - self.xy[0]) * self.fps
+        if k == T - 1:
+            return (self.xy[-1] - self.xy[-2]) * self.fps
+        return (self.xy[k + 1] - self.xy[k - 1]) * (self.fps / 2)
+
     def truncated(self, n_frames: int) -> Scene:
         """The first ``n_frames`` frames."""
         return Scene(
