@@ -123,6 +123,7 @@ def test_readme_lists_existing_files(demo: dict[str, Any]) -> None:
         "synth/tracks.parquet",
         "synth/tracks.csv",
         "synth/scene.parquet",
+        "calibration.json",
         "overlay.mp4",
         "radar.mp4",
         "stills/",
@@ -197,3 +198,12 @@ def test_overlay_draws_on_the_clip(demo: dict[str, Any], k: int) -> None:
     assert mad(still, overlay) < mad(still, raw) - 1
     radar_still = cv2.imread(str(out / "stills" / f"radar_{k:04d}.png"))
     assert mad(radar_still, radar) < 4
+
+
+def test_demo_calibrates_the_clip_from_pixels(demo: dict[str, Any]) -> None:
+    """The overlay is drawn through Touchline's own calibration, which matches the true camera."""
+    doc = json.loads((demo["out"] / "calibration.json").read_text())
+    summary = doc["summary"]
+    assert summary["frames"] == FRAMES and len(doc["frames"]) == FRAMES
+    assert summary["calibrated"] >= 0.9 * FRAMES
+    assert summary["iou_whole_mean"] >= 0.85

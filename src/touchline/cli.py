@@ -179,6 +179,86 @@ def info(
         )
 
 
+@app.command()
+def calibrate(
+    source: Annotated[Path, typer.Argument(help="A video, an image, or a folder of frames.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    overlay: Annotated[
+        bool, typer.Option(help="Write the frames with the pitch lines drawn on them.")
+    ] = True,
+    topdown: Annotated[bool, typer.Option(help="Write the frames warped onto the pitch.")] = True,
+    model: Annotated[
+        Path | None, typer.Option(help="Another ONNX keypoint model (with its .json beside it).")
+    ] = None,
+) -> None:
+    """Calibrate the camera to the pitch: per-frame homographies (JSON and npz), an overlay
+    with the pitch lines drawn, and a top-down view."""
+    from touchline.calib.calibrator import Calibrator
+    from touchline.calib.model import KeypointModel
+    from touchline.calib.run import calibrate_path
+    from touchline.video import probe
+
+    with _errors():
+        probe(source)  # a bad input fails here, before any progress bar is drawn
+        cal = Calibrator(KeypointModel(model) if model else None)
+        with _progress() as update:
+            summary = calibrate_path(
+                source, out, calibrator=cal, overlay=overlay, topdown=topdown, progress=update
+            )
+    console.print(
+        f"[green]calibrated[/] {summary['calibrated']}/{summary['frames']} frames "
+        f"({summary['cuts']} cuts, {summary['fps']} fps) -> {out}/"
+    )
+
+
+eval_app = typer.Typer(help="Evaluate a stage against labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("calibration")
+def eval_calibration(
+    data: Annotated[
+        Path, typer.Option(help="A split folder with images/ and labels/ (YOLO-pose layout).")
+    ],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics here.")] = None,
+    frame_size: Annotated[
+        str, typer.Option(help="Size of the original frames the labels are stretched from.")
+    ] = "1920x1080",
+    model: Annotated[
+        Path | None, typer.Option(help="Another ONNX keypoint model (with its .json beside it).")
+    ] = None,
+    per_frame: Annotated[
+        Path | None, typer.Option(help="Also write per-frame scores (CSV) here.")
+    ] = None,
+) -> None:
+    """Calibration accuracy on labelled frames: IoU whole/part, projection and reprojection
+    errors, completeness, speed."""
+    from touchline.calib.calibrator import Calibrator
+    from touchline.calib.model import KeypointModel
+    from touchline.datasets.yolo_pose import read_split
+    from touchline.eval.calibration import evaluate_calibration
+
+    with _errors():
+        read_split(data)  # layout errors surface before any progress bar is drawn
+        cal = Calibrator(KeypointModel(model) if model else None)
+        with _progress() as update:
+            res = evaluate_calibration(
+                data,
+                cal,
+                frame_size=_parse_size(frame_size),
+                progress=update,
+                per_frame_csv=per_frame,
+            )
+        if json_out is not None:
+            from touchline.utils.files import write_json_atomic
+
+            write_json_atomic(json_out, res)
+    from touchline.utils.files import _nan_to_none
+
+    brief = {k: v for k, v in res.items() if not isinstance(v, (list, dict))}
+    typer.echo(json.dumps(_nan_to_none(brief)))
+
+
 def main() -> None:
     """Entry point of the ``touchline`` console script."""
     app(prog_name="touchline")

@@ -45,7 +45,9 @@ __all__ = [
     "flip_permutation",
     "line_coverage",
     "line_mask",
+    "near_far_permutation",
     "orient_attack",
+    "rotate_permutation",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -471,10 +473,47 @@ class Pitch:
         )
 
 
-def _mirror_name(name: str) -> str:
-    """The keypoint name under a left-right mirror of the pitch."""
-    swap = {"left": "right", "right": "left"}
+_LEFT_RIGHT = {"left": "right", "right": "left"}
+_NEAR_FAR = {"top": "bottom", "bottom": "top"}
+_ROTATE = _LEFT_RIGHT | _NEAR_FAR
+
+
+def _mirror_name(name: str, swap: dict[str, str] = _LEFT_RIGHT) -> str:
+    """The keypoint name under a left-right mirror of the pitch (or another word swap)."""
     return "_".join(swap.get(part, part) for part in name.split("_"))
+
+
+def _name_permutation(names: Iterable[str], swap: dict[str, str], what: str) -> NDArray[np.int64]:
+    names = list(names)
+    index = {n: i for i, n in enumerate(names)}
+    try:
+        return np.array([index[_mirror_name(n, swap)] for n in names], dtype=np.int64)
+    except KeyError as e:
+        raise DataError(f"keypoint {e.args[0]!r} ({what}) is missing from the list") from None
+
+
+def rotate_permutation(names: Iterable[str] = DFL_KEYPOINTS) -> NDArray[np.int64]:
+    """Index permutation of keypoints under a 180-degree rotation of the pitch.
+
+    Labels made from the other touchline (far and near swapped, left and right swapped) become
+    labels in the usual convention with ``labels[rotate_permutation()]``.
+
+    >>> DFL_KEYPOINTS[rotate_permutation()[0]]
+    'corner_bottom_right'
+    """
+    return _name_permutation(names, _ROTATE, "the rotated image")
+
+
+def near_far_permutation(names: Iterable[str] = DFL_KEYPOINTS) -> NDArray[np.int64]:
+    """Index permutation of keypoints under a near/far (top/bottom) mirror of the pitch.
+
+    Fixes labels whose far and near touchline points were swapped:
+    ``labels[near_far_permutation()]``.
+
+    >>> DFL_KEYPOINTS[near_far_permutation()[0]]
+    'corner_bottom_left'
+    """
+    return _name_permutation(names, _NEAR_FAR, "the near/far mirror")
 
 
 def flip_permutation(names: Iterable[str] = DFL_KEYPOINTS) -> NDArray[np.int64]:
@@ -487,14 +526,7 @@ def flip_permutation(names: Iterable[str] = DFL_KEYPOINTS) -> NDArray[np.int64]:
     >>> DFL_KEYPOINTS[perm[0]]
     'corner_top_right'
     """
-    names = list(names)
-    index = {n: i for i, n in enumerate(names)}
-    try:
-        return np.array([index[_mirror_name(n)] for n in names], dtype=np.int64)
-    except KeyError as e:
-        raise DataError(
-            f"keypoint {e.args[0]!r} (a mirror image) is missing from the list"
-        ) from None
+    return _name_permutation(names, _LEFT_RIGHT, "a mirror image")
 
 
 # --------------------------------------------------------------------------------------------
