@@ -329,8 +329,20 @@ class Calibrator:
             cut = bool(cuts.update(img)) and not first
             first = False
             check = cuts.last
-            G = None if (cut or check is None) else check.motion.G
+            G = None if check is None else check.motion.G
+            if cut and G is not None and H_prev is not None and res.calibration.is_valid:
+                # The detector saw a weakly tracked motion, not necessarily a new shot: if this
+                # frame's own estimate agrees with the camera carried over by that motion, the
+                # shot continues.
+                assert res.calibration.homography is not None
+                try:
+                    carried = H_prev @ np.linalg.inv(G)
+                    same = view_distance(res.calibration.homography, carried, size) <= cfg.agree_m
+                except np.linalg.LinAlgError:
+                    same = False
+                cut = not same
             if cut:
+                G = None
                 H_prev, age, rejected = None, 0, 0
             H_prop = None
             if H_prev is not None and G is not None:
@@ -364,6 +376,7 @@ class Calibrator:
                     # (after three such frames in a row the measurement wins).
                     age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
+                    and self._line_agreement(pred, H_prop) >= cfg.min_line_agreement
                     and (
                         res.source == "direct"
                         or (v_prop > res.verification + 0.05 and rejected < 3)
@@ -376,7 +389,12 @@ class Calibrator:
             elif not res.calibration.is_valid and H_prop is not None and pred is not None:
                 v_prop = self.verification(pred, H_prop)
                 no_pitch = res.calibration.status == CalibrationStatus.NO_PITCH
-                if not no_pitch and age < cfg.max_propagation and v_prop >= cfg.min_verification:
+                if (
+                    not no_pitch
+                    and age < cfg.max_propagation
+                    and v_prop >= cfg.min_verification
+                    and self._line_agreement(pred, H_prop) >= cfg.min_line_agreement
+                ):
                     out = self._propagated(res, H_prop, conf_prev, v_prop)
             if out.source == "propagated":
                 age += 1
