@@ -356,7 +356,7 @@ class Calibrator:
                 H_meas = res.calibration.homography
                 assert H_meas is not None
                 d = view_distance(H_meas, H_prop, size)
-                v_prop = self.verification(pred, H_prop)
+                v_prop, line_prop = self._scores(pred, H_prop)
                 if d <= cfg.agree_m:
                     # Blend: measurements are noisy, propagation drifts slowly.
                     a = 0.5
@@ -376,7 +376,7 @@ class Calibrator:
                     # (after three such frames in a row the measurement wins).
                     age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and self._line_agreement(pred, H_prop) >= cfg.min_line_agreement
+                    and line_prop >= cfg.min_line_agreement
                     and (
                         res.source == "direct"
                         or (v_prop > res.verification + 0.05 and rejected < 3)
@@ -387,13 +387,13 @@ class Calibrator:
                 else:
                     rejected = 0
             elif not res.calibration.is_valid and H_prop is not None and pred is not None:
-                v_prop = self.verification(pred, H_prop)
+                v_prop, line_prop = self._scores(pred, H_prop)
                 no_pitch = res.calibration.status == CalibrationStatus.NO_PITCH
                 if (
                     not no_pitch
                     and age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and self._line_agreement(pred, H_prop) >= cfg.min_line_agreement
+                    and line_prop >= cfg.min_line_agreement
                 ):
                     out = self._propagated(res, H_prop, conf_prev, v_prop)
             if out.source == "propagated":

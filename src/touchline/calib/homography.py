@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "RansacResult",
     "apply_homography",
+    "cv2_matrix",
     "dlt",
     "normalise_homography",
     "plausibility",
@@ -47,6 +48,20 @@ def apply_homography(H: ArrayLike, points: ArrayLike) -> F64:
         out = q[:, :2] / w
     out[np.abs(w[:, 0]) < 1e-12] = np.nan
     return out
+
+
+def cv2_matrix(H: ArrayLike) -> F64:
+    """A homography between continuous pixel coordinates (pixel (i, j) covers [i, i+1)) as the
+    matrix ``cv2.warpPerspective`` expects (pixel centres at integers).
+
+    >>> cv2_matrix(np.eye(3) * 2)
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    T = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    Ti = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
+    return Ti @ np.asarray(H, dtype=np.float64) @ T
 
 
 def normalise_homography(H: ArrayLike) -> F64:

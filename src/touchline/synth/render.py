@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.calib.homography import cv2_matrix
 from touchline.pitch import Pitch, line_coverage
 from touchline.synth.camera import PinholeCamera
 from touchline.synth.figures import FigurePose, Sprite, draw_ball, draw_figure
@@ -74,14 +75,6 @@ class RenderedFrame:
     camera: PinholeCamera
     objects: list[FrameObject]
     occlusion: NDArray[np.bool_] | None = None  # pixels where something covers the ground
-
-
-def _cv_matrix(H: F64) -> F64:
-    """Turn a homography between continuous coordinates (pixel centres at i + 0.5) into the
-    matrix cv2.warpPerspective expects (pixel centres at integers)."""
-    T = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
-    Ti = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
-    return Ti @ H @ T
 
 
 @dataclass(frozen=True)
@@ -392,7 +385,7 @@ class Renderer:
                 return
         else:
             x0, y0, x1, y1 = 0, 0, w, h
-        M = _cv_matrix(np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ H)
+        M = cv2_matrix(np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ H)
         out = img[y0:y1, x0:x1].copy()
         before = None if all_front else out.copy()
         cv2.warpPerspective(
@@ -476,7 +469,7 @@ class Renderer:
         )
         D = cv2.warpPerspective(
             self._dist,
-            _cv_matrix(cam.P @ A),
+            cv2_matrix(cam.P @ A),
             self.size,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,

@@ -36,7 +36,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import apply_homography, ransac_homography, refine_homography
+from touchline.calib.homography import (
+    apply_homography,
+    cv2_matrix,
+    ransac_homography,
+    refine_homography,
+)
 from touchline.calib.keypoints import MODEL_KEYPOINTS, decode_heatmaps
 from touchline.data import shared_data_dir
 from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
@@ -282,7 +287,7 @@ class _Targets:
         else:
             A = _scale(ow / CACHE_SIZE[0], oh / CACHE_SIZE[1])
         img = cv2.warpPerspective(
-            s.image, _cv(A), out_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            s.image, cv2_matrix(A), out_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )
         H = s.H @ np.linalg.inv(A)  # out px -> pitch
         pts = apply_homography(A, s.points)
@@ -363,12 +368,6 @@ class _Targets:
         p = p / (self.pitch.length, self.pitch.width)
         ok &= np.isfinite(p).all(1) & (np.abs(p - 0.5) < 2.5).all(1)
         return np.nan_to_num(p).ravel(), np.repeat(ok, 2)
-
-
-def _cv(A: F64) -> F64:
-    """Continuous-coordinate homography -> the matrix cv2 warps expect (pixel centres at ints)."""
-    T = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
-    return np.linalg.inv(T) @ A @ T
 
 
 def _to_tensor(imgs: list[np.ndarray]) -> torch.Tensor:
