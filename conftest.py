@@ -8,4 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 
-collect_ignore_glob = [] if importlib.util.find_spec("torch") else ["src/touchline/train/calib.py"]
+collect_ignore_glob = (
+    []
+    if importlib.util.find_spec("torch")
+    else [
+        "src/touchline/train/calib.py",
+        "src/touchline/train/detect.py",
+    ]
+)

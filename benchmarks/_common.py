@@ -7,6 +7,7 @@ import os
 import platform
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import av
@@ -14,6 +15,10 @@ import cv2
 import numpy as np
 
 import touchline
+from touchline.data import shared_data_dir
+from touchline.errors import DataError
+from touchline.models import model_info
+from touchline.video import VideoReader
 
 
 def machine() -> dict[str, Any]:
@@ -42,3 +47,28 @@ def header(name: str) -> dict[str, Any]:
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
     }
+
+
+def shared_root() -> Path:
+    """``../shared/data`` (or ``TOUCHLINE_SHARED_DATA``), or a clear error."""
+    root = shared_data_dir()
+    if root is None:
+        raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+    return root
+
+
+def model_header(name: str) -> dict[str, Any]:
+    """File, checksum and training command of a shipped model, for a result file."""
+    info = model_info(name)
+    return {"file": info.path.name, "sha256": info.sha256, "command": info.command}
+
+
+def dfl_frames_720p(n: int) -> list[np.ndarray]:
+    """The first ``n`` frames of the real DFL clip (848x478), enlarged to 1280x720."""
+    clip = shared_root() / "video" / "dfl_08fd33_4.mp4"
+    if not clip.is_file():
+        raise DataError(f"{clip} not found")
+    return [
+        cv2.resize(f.image, (1280, 720), interpolation=cv2.INTER_LINEAR)
+        for f in VideoReader(clip, stop=n)
+    ]

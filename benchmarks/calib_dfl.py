@@ -18,12 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
-from _common import header
+from _common import header, model_header, shared_root
 from touchline.calib.calibrator import Calibrator
-from touchline.data import shared_data_dir
-from touchline.errors import DataError
 from touchline.eval.calibration import evaluate_calibration
-from touchline.models import model_info
 from touchline.utils.files import write_json_atomic
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "calib_dfl.json"
@@ -34,13 +31,10 @@ def main() -> None:
     ap.add_argument("--splits", nargs="+", default=["test", "valid"])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     a = ap.parse_args()
-    root = shared_data_dir()
-    if root is None:
-        raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+    root = shared_root()
     cal = Calibrator()
-    info = model_info("calib")
     out = header("calib_dfl") | {
-        "model": {"file": info.path.name, "sha256": info.sha256, "command": info.command},
+        "model": model_header("calib"),
         "splits": {},
     }
     for split in a.splits:

@@ -19,15 +19,11 @@ import statistics
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from _common import header
+from _common import dfl_frames_720p, header
 from touchline.calib.calibrator import Calibrator
-from touchline.data import shared_file
-from touchline.errors import DataError
 from touchline.utils.files import write_json_atomic
-from touchline.video import VideoReader
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "calib_speed.json"
 
@@ -38,13 +34,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     a = ap.parse_args()
-    clip = shared_file("video/dfl_08fd33_4.mp4")
-    if clip is None:
-        raise DataError("../shared/data/video/dfl_08fd33_4.mp4 not found")
-    frames = [
-        cv2.resize(f.image, (1280, 720), interpolation=cv2.INTER_LINEAR)
-        for f in VideoReader(clip, stop=a.frames)
-    ]
+    frames = dfl_frames_720p(a.frames)
     cal = Calibrator()
     for f in frames[:5]:  # warm-up
         cal.calibrate(f)

@@ -211,6 +211,58 @@ def calibrate(
     )
 
 
+_MODEL_HELP = (
+    "Another detector: an ONNX file from `python -m touchline.train.detect` (with its .json), "
+    "or any YOLO-style ONNX export (YOLOv5/v8/v10/11 layouts)."
+)
+
+
+@app.command()
+def detect(
+    source: Annotated[Path, typer.Argument(help="A video, an image, or a folder of frames.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    overlay: Annotated[bool, typer.Option(help="Write the frames with the boxes drawn.")] = True,
+    model: Annotated[Path | None, typer.Option(help=_MODEL_HELP)] = None,
+    threshold: Annotated[float | None, typer.Option(help="Minimum detection score.")] = None,
+    tile: Annotated[
+        int | None,
+        typer.Option(help="Tile width in pixels for high-resolution frames (e.g. 1536)."),
+    ] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="Keep only these classes, comma-separated (e.g. ball).")
+    ] = None,
+    class_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--class-map",
+            help="For a YOLO model: OURS=model,classes, e.g. player=person ball='sports ball'.",
+        ),
+    ] = None,
+) -> None:
+    """Detect players, goalkeepers, referees and the ball: boxes as Parquet and JSON, and an
+    overlay (mp4 for a video, PNG per image)."""
+    from touchline.detect import load_detector
+    from touchline.detect.run import detect_path
+    from touchline.video import probe
+
+    with _errors():
+        probe(source)  # a bad input fails here, before any progress bar is drawn
+        det = load_detector(
+            model,
+            threshold=threshold,
+            tile=tile,
+            classes=classes.split(",") if classes else None,
+            class_map=class_map,
+        )
+        with _progress() as update:
+            summary = detect_path(source, out, detector=det, overlay=overlay, progress=update)
+    per_class = ", ".join(f"{v} {k}" for k, v in summary["per_class"].items())
+    console.print(
+        f"[green]detected[/] {summary['detections']} boxes in {summary['frames']} frames "
+        f"({per_class}; {summary['fps']} fps) -> {out}/"
+    )
+
+
 eval_app = typer.Typer(help="Evaluate a stage against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -257,6 +309,65 @@ def eval_calibration(
 
     brief = {k: v for k, v in res.items() if not isinstance(v, (list, dict))}
     typer.echo(json.dumps(_nan_to_none(brief)))
+
+
+@eval_app.command("detection")
+def eval_detection(
+    data: Annotated[
+        Path,
+        typer.Option(help="A YOLO split folder (images/, labels/, data.yaml) or a COCO json."),
+    ],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics here.")] = None,
+    class_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--class-map",
+            help="Fold detector classes onto a dataset class: NAME=ours,ours "
+            "(e.g. Player=player,goalkeeper,referee); repeat per class. Default: same names.",
+        ),
+    ] = None,
+    frame_size: Annotated[
+        str,
+        typer.Option(
+            help="WIDTHxHEIGHT the images are resized to first (stretched datasets); 'auto' "
+            "undoes a Roboflow square stretch to 16:9; 'none' keeps the images."
+        ),
+    ] = "auto",
+    model: Annotated[Path | None, typer.Option(help=_MODEL_HELP)] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Operating threshold for precision and recall.")
+    ] = None,
+    tile: Annotated[int | None, typer.Option(help="Tile width in pixels.")] = None,
+) -> None:
+    """Detection accuracy on a labelled dataset: AP50 and AP50-95 per dataset class,
+    precision and recall at the operating threshold, images, frames per second."""
+    from touchline.datasets.detection import DEFAULT_STRETCH_NOTE, stretched_frame_size
+    from touchline.detect import load_detector
+    from touchline.detect.classmap import parse_class_map
+    from touchline.eval.detection import evaluate_detection, read_samples
+
+    with _errors():
+        samples = read_samples(data)  # layout errors surface before any progress bar
+        cmap = parse_class_map(class_map) if class_map else None
+        size: tuple[int, int] | None
+        if frame_size == "auto":
+            size = stretched_frame_size(data, samples)
+            if size is not None:
+                console.print(DEFAULT_STRETCH_NOTE.format(w=size[0], h=size[1]))
+        elif frame_size == "none":
+            size = None
+        else:
+            size = _parse_size(frame_size)
+        det = load_detector(model, threshold=threshold, tile=tile)
+        with _progress() as update:
+            res = evaluate_detection(data, det, class_map=cmap, frame_size=size, progress=update)
+        if json_out is not None:
+            from touchline.utils.files import write_json_atomic
+
+            write_json_atomic(json_out, res)
+    console.print_json(
+        json.dumps({k: res[k] for k in ("images", "ap50", "ap50_95", "precision", "recall", "fps")})
+    )
 
 
 def main() -> None:

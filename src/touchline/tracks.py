@@ -52,7 +52,7 @@ from touchline.types import (
     DEFAULT_PITCH_SIZE,
     Calibration,
     Detections,
-    _as_image_size,
+    as_image_size,
 )
 from touchline.utils.files import atomic_path, write_json_atomic
 
@@ -324,7 +324,7 @@ class Tracks:
         self._frame = frame
         self._fps = _check_fps(fps)
         self._image_size = (
-            None if image_size is None else _as_image_size(image_size, "Tracks.image_size")
+            None if image_size is None else as_image_size(image_size, "Tracks.image_size")
         )
         self._pitch_size = _check_pitch_size(pitch_size)
         self._meta = _check_meta(meta)

@@ -65,6 +65,7 @@ __all__ = [
     "ObjectClass",
     "Tracks",
     "TracksBuilder",
+    "as_image_size",
     "read_tracks",
 ]
 
@@ -175,7 +176,7 @@ def _optional_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return _arrays_equal(a, b)
 
 
-def _as_image_size(value: Any, name: str) -> tuple[int, int]:
+def as_image_size(value: Any, name: str) -> tuple[int, int]:
     """Validate an image ``(width, height)`` in pixels: two positive integers."""
     try:
         w, h = value
@@ -802,7 +803,7 @@ class Calibration:
             raise DataError(f"Calibration.confidence: expected a value in [0, 1], got {conf!r}")
         set_(self, "confidence", conf)
         if self.image_size is not None:
-            set_(self, "image_size", _as_image_size(self.image_size, "Calibration.image_size"))
+            set_(self, "image_size", as_image_size(self.image_size, "Calibration.image_size"))
         set_(self, "cut", bool(self.cut))
 
     @classmethod
@@ -915,7 +916,7 @@ class Calibration:
         """
         if self.image_size is None:
             raise DataError("Calibration.rescaled: image_size is unknown, cannot rescale")
-        new_w, new_h = _as_image_size(new_image_size, "Calibration.rescaled")
+        new_w, new_h = as_image_size(new_image_size, "Calibration.rescaled")
         w, h = self.image_size
         homography = None
         if self.homography is not None:

@@ -56,6 +56,7 @@ __all__ = [
     "VideoInfo",
     "VideoReader",
     "VideoWriter",
+    "image_names",
     "iter_frames",
     "probe",
     "read_frame",
@@ -148,6 +149,18 @@ def _list_images(folder: Path) -> list[Path]:
         exts = " ".join(sorted(IMAGE_EXTENSIONS))
         raise VideoError(folder, f"folder contains no images (looked for {exts})")
     return sorted(files, key=lambda p: _natural_key(p.name))
+
+
+def image_names(source: str | Path) -> list[str]:
+    """File names of the frames of an image source, in frame order (empty for a video).
+
+    >>> image_names("clip.mp4")
+    []
+    """
+    path = Path(source)
+    if path.is_dir():
+        return [p.name for p in _list_images(path)]
+    return [path.name] if path.suffix.lower() in IMAGE_EXTENSIONS else []
 
 
 def _kind(path: Path) -> SourceKind:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -21,7 +20,7 @@ from numpy.typing import NDArray
 from touchline.calib.homography import dlt
 from touchline.calib.keypoints import decode_heatmaps
 from touchline.errors import DataError
-from touchline.models import load_session, model_info
+from touchline.models import load_model
 
 __all__ = ["KeypointModel", "KeypointPrediction"]
 
@@ -82,19 +81,7 @@ class KeypointModel:
     def __init__(
         self, path: str | Path | None = None, threshold: float = 0.2, threads: int | None = None
     ) -> None:
-        if path is None:
-            info = model_info("calib")
-            self.session = load_session("calib", threads)
-            meta: dict[str, Any] = info.meta
-        else:
-            p = Path(path)
-            self.session = load_session(p, threads)
-            meta_file = p.with_suffix(".json")
-            if not meta_file.is_file():
-                raise DataError(f"{p}: needs its metadata file {meta_file.name} beside it")
-            import json
-
-            meta = json.loads(meta_file.read_text())
+        self.session, meta = load_model("calib", path, threads)
         self.meta = meta
         w, h = meta["input_size"]
         self.input_size: tuple[int, int] = (int(w), int(h))

@@ -107,7 +107,7 @@ def calibrate_path(
     """
     import cv2
 
-    from touchline.video import VideoReader, VideoWriter, probe, write_image
+    from touchline.video import VideoReader, VideoWriter, image_names, probe, write_image
     from touchline.viz.overlay import draw_pitch_lines, warp_to_pitch
 
     src, out = Path(source), Path(out_dir)
@@ -137,7 +137,7 @@ def calibrate_path(
     is_video = info.kind == "video"
     file_names = None
     if not is_video:
-        file_names = [Path(p).name for p in _image_names(src, len(cals))]
+        file_names = image_names(src)[: len(cals)]
     doc = {
         "source": str(src),
         "kind": info.kind,
@@ -198,14 +198,6 @@ def calibrate_path(
         "seconds": round(seconds, 3),
         "fps": round(len(cals) / seconds, 2) if seconds > 0 else None,
     }
-
-
-def _image_names(src: Path, n: int) -> list[str]:
-    from touchline.video import _list_images
-
-    if src.is_dir():
-        return [p.name for p in _list_images(src)][:n]
-    return [src.name]
 
 
 def _overlay(image: np.ndarray, c: Calibration, draw: Callable, cv2: Any) -> np.ndarray:

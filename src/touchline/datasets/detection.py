@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,7 +41,7 @@ import numpy as np
 
 from touchline.datasets.yolo_pose import image_files
 from touchline.errors import DataError
-from touchline.types import Detections
+from touchline.types import Detections, as_image_size
 from touchline.utils.files import write_text_atomic
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "read_yolo_labels",
     "read_yolo_names",
     "read_yolo_split",
+    "stretched_frame_size",
     "write_coco",
     "write_voc",
     "write_yolo_labels",
@@ -82,17 +84,6 @@ class DetectionSample:
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_size(value: Any, where: str) -> tuple[int, int]:
-    try:
-        w, h = value
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: expected (width, height), got {value!r}") from None
-    for v in (w, h):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v <= 0:
-            raise DataError(f"{where}: expected positive integer (width, height), got {value!r}")
-    return int(w), int(h)
 
 
 def _detections(where: Path | str, **kwargs: Any) -> Detections:
@@ -405,7 +396,7 @@ def read_yolo_labels(
     touchline.errors.DataError: ...a.txt: line 1: class id 2 out of range 0..1
     """
     path = Path(path)
-    w, h = _check_size(image_size, f"{path}: image_size")
+    w, h = as_image_size(image_size, f"{path}: image_size")
     n_classes = len(class_names)
     rows: list[list[float]] = []
     cids: list[int] = []
@@ -478,7 +469,7 @@ def write_yolo_labels(
     '1 0.5 0.5 0.1 0.2\\n'
     """
     path = Path(path)
-    w, h = _check_size(image_size, f"{path}: image_size")
+    w, h = as_image_size(image_size, f"{path}: image_size")
     class_id = detections.class_id
     if class_id is None:
         if len(detections):
@@ -556,7 +547,7 @@ def read_yolo_split(
             raise DataError(f"{root}: no data.yaml in the split folder or its parent")
         class_names = read_yolo_names(yaml_path)
     names = tuple(class_names)
-    size = None if frame_size is None else _check_size(frame_size, "frame_size")
+    size = None if frame_size is None else as_image_size(frame_size, "frame_size")
     samples = []
     for img in image_files(images):
         img_size = size if size is not None else read_image_size(img)
@@ -655,7 +646,7 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None) -> li
             raise DataError(f"{where}: image id {iid} appears twice")
         image = folder / file_name
         if "width" in im or "height" in im:
-            size = _check_size((im.get("width"), im.get("height")), f"{where} (width, height)")
+            size = as_image_size((im.get("width"), im.get("height")), f"{where} (width, height)")
         elif image.is_file():
             size = read_image_size(image)
         else:
@@ -767,7 +758,7 @@ def write_coco(
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for k, s in enumerate(samples):
-        w, h = _check_size(s.image_size, f"{path}: sample {k} image_size")
+        w, h = as_image_size(s.image_size, f"{path}: sample {k} image_size")
         try:
             file_name = s.image.relative_to(path.parent).as_posix()
         except ValueError:
@@ -996,7 +987,7 @@ def write_voc(path: str | Path, sample: DetectionSample) -> None:
     ['<xmin>1</xmin>', '<ymin>1</ymin>', '<xmax>10</xmax>', '<ymax>5</ymax>']
     """
     path = Path(path)
-    w, h = _check_size(sample.image_size, f"{path}: image_size")
+    w, h = as_image_size(sample.image_size, f"{path}: image_size")
     d = sample.detections
     if len(d) and d.class_id is None:
         raise DataError(f"{path}: cannot write VOC objects without class_id")
@@ -1025,3 +1016,48 @@ def write_voc(path: str | Path, sample: DetectionSample) -> None:
             ET.SubElement(bnd, tag).text = _num(v)
     ET.indent(root)
     write_text_atomic(path, ET.tostring(root, encoding="unicode") + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Stretched exports
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_STRETCH_NOTE = (
+    "note: the images were stretched to a square (Roboflow export); evaluating them as "
+    "{w}x{h} (16:9) frames. Pass --frame-size to override."
+)
+_STRETCH = re.compile(r"Resize to (\d+)x(\d+) \(Stretch\)", re.IGNORECASE)
+
+
+def stretched_frame_size(
+    data: str | Path, samples: Sequence[DetectionSample]
+) -> tuple[int, int] | None:
+    """16:9 frame size to undo a Roboflow square stretch, or ``None`` when there is none.
+
+    A Roboflow export says ``Resize to WxH (Stretch)`` in its ``README.roboflow.txt`` (in the
+    dataset folder or up to two levels above). Broadcast frames are 16:9, so square images
+    of side ``s`` are mapped back to ``1.5 s x 0.84375 s`` (1280 -> 1920x1080); any 16:9 size
+    gives the same boxes up to resampling, since detectors rescale their input.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "README.roboflow.txt").write_text("* Resize to 1280x1280 (Stretch)")
+    >>> s = DetectionSample(d / "a.jpg", (1280, 1280), Detections.empty())
+    >>> stretched_frame_size(d, [s])
+    (1920, 1080)
+    """
+    if not samples:
+        return None
+    p = Path(data)
+    folder = p if p.is_dir() else p.parent
+    for cand in (folder, folder.parent, folder.parent.parent):
+        readme = cand / "README.roboflow.txt"
+        if readme.is_file():
+            m = _STRETCH.search(readme.read_text(errors="replace"))
+            if m is None:
+                return None
+            w, h = int(m.group(1)), int(m.group(2))
+            if w != h or any(s.image_size != (w, h) for s in samples):
+                return None
+            return round(w * 1.5), round(w * 1.5 * 9 / 16)
+    return None

@@ -83,16 +83,17 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchline.datasets.detection import read_image_size
 from touchline.datasets.yolo_pose import IMAGE_SUFFIXES, KeypointLabel, image_files
 from touchline.errors import DataError
 from touchline.pitch import Pitch, coordinate_system
-from touchline.types import Calibration
+from touchline.types import Calibration, as_image_size
 from touchline.utils.files import write_bytes_atomic, write_text_atomic
 
 __all__ = [
@@ -173,7 +174,7 @@ class NaryaHomographySample(NamedTuple):
 
 def _frame_to_pixels(image_size: tuple[int, int]) -> F64:
     """Normalised frame ``[-0.5, 0.5]^2`` -> pixels of a ``(width, height)`` image."""
-    w, h = _image_size(image_size, "image_size")
+    w, h = as_image_size(image_size, "image_size")
     return np.array([[w, 0.0, w / 2], [0.0, h, h / 2], [0.0, 0.0, 1.0]])
 
 
@@ -184,18 +185,6 @@ def _template_to_pitch(pitch: Pitch | None) -> F64:
     ex, ey = wc14.size(pitch)
     to_wc14 = np.array([[ex, 0.0, ex / 2], [0.0, ey, ey / 2], [0.0, 0.0, 1.0]])
     return wc14.to_touchline_matrix(pitch) @ to_wc14
-
-
-def _image_size(value: Any, name: str) -> tuple[int, int]:
-    w: Any
-    h: Any
-    try:
-        w, h = value
-    except (TypeError, ValueError):
-        raise DataError(f"{name}: expected (width, height), got {value!r}") from None
-    if any(isinstance(v, bool) or not isinstance(v, int | np.integer) or v <= 0 for v in (w, h)):
-        raise DataError(f"{name}: expected positive integer (width, height), got {value!r}")
-    return int(w), int(h)
 
 
 def _scaled(H: F64) -> F64:
@@ -268,13 +257,6 @@ def load_narya_homography_npy(path: str | Path) -> F64:
     return _scaled(H)
 
 
-def _read_image_size(path: Path) -> tuple[int, int]:
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.is_file() else None
-    if img is None:
-        raise DataError(f"{path}: cannot decode image (needed for its size)")
-    return int(img.shape[1]), int(img.shape[0])
-
-
 def _pair_paths(path: Path, images_dir: Path | None, homo_dir: Path | None) -> tuple[Path, Path]:
     """``(image, npy)`` of a sample given either file."""
     if path.name.endswith(HOMOGRAPHY_SUFFIX):
@@ -323,7 +305,7 @@ def read_narya_homography(
     if not npy.is_file():
         raise DataError(f"{npy}: homography file missing for image {image.name}")
     Hn = load_narya_homography_npy(npy)
-    size = _image_size(image_size, "image_size") if image_size else _read_image_size(image)
+    size = as_image_size(image_size, "image_size") if image_size else read_image_size(image)
     try:
         cal = Calibration(narya_to_pitch_homography(Hn, size, pitch), image_size=size)
     except DataError as e:
@@ -373,7 +355,7 @@ def write_narya_homography(
         src = Path(image)
         if not src.is_file():
             raise DataError(f"{src}: image file missing")
-        size = _read_image_size(src)
+        size = read_image_size(src)
         if src.suffix.lower() in (".jpg", ".jpeg"):
             copy_from, pixels = src, None
         else:
@@ -386,7 +368,7 @@ def write_narya_homography(
                 f"got {pixels.dtype} {pixels.shape}"
             )
         size = (int(pixels.shape[1]), int(pixels.shape[0]))
-    size = _image_size(image_size, "image_size") if image_size is not None else size
+    size = as_image_size(image_size, "image_size") if image_size is not None else size
     Hn = pitch_to_narya_homography(H, size, pitch)
     if not np.isfinite(Hn).all():
         raise DataError(f"{npy_path}: the homography cannot be normalised (H[2, 2] == 0)")
@@ -493,7 +475,7 @@ def narya_template_pixels(
     array([160., 160.])
     """
     pitch = pitch or Pitch()
-    w, h = _image_size(template_size, "template_size")
+    w, h = as_image_size(template_size, "template_size")
     return narya_keypoint_pitch_points(pitch) * (w / pitch.length, h / pitch.width)
 
 
@@ -574,7 +556,7 @@ def write_narya_keypoints(path: str | Path, keypoints: NaryaKeypoints) -> Path:
     if keypoints.filename is not None:
         ET.SubElement(root, "filename").text = keypoints.filename
     if keypoints.image_size is not None:
-        w, h = _image_size(keypoints.image_size, f"{path}: image_size")
+        w, h = as_image_size(keypoints.image_size, f"{path}: image_size")
         size = ET.SubElement(root, "size")
         ET.SubElement(size, "width").text = str(w)
         ET.SubElement(size, "height").text = str(h)
@@ -611,8 +593,8 @@ def narya_to_keypoint_label(
     >>> i = lab.names.index("centre_spot"); lab.points[i], lab.frame_size
     (array([321., 321.]), (640, 640))
     """
-    src = _image_size(image_size or keypoints.image_size or NARYA_IMAGE_SIZE, "image_size")
-    dst = _image_size(frame_size, "frame_size") if frame_size is not None else src
+    src = as_image_size(image_size or keypoints.image_size or NARYA_IMAGE_SIZE, "image_size")
+    dst = as_image_size(frame_size, "frame_size") if frame_size is not None else src
     index = {n: i for i, n in enumerate(names)}
     pts = np.full((len(names), 2), np.nan)
     scale = np.array([dst[0] / src[0], dst[1] / src[1]])
@@ -637,8 +619,8 @@ def keypoint_label_to_narya(
     >>> keypoint_label_to_narya(lab, (320, 320)).points
     {11: (160, 160)}
     """
-    dst = _image_size(image_size or label.frame_size, "image_size")
-    fw, fh = _image_size(label.frame_size, "label.frame_size")
+    dst = as_image_size(image_size or label.frame_size, "image_size")
+    fw, fh = as_image_size(label.frame_size, "label.frame_size")
     out: dict[int, tuple[int, int]] = {}
     for name, (x, y), ok in zip(label.names, label.points, label.visible, strict=True):
         kp_id = _NARYA_ID.get(name)

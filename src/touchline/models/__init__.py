@@ -5,7 +5,7 @@ it. :func:`load_session` verifies the checksum before onnxruntime opens the file
 or swapped file fails with a clear error instead of wrong numbers. Nothing is ever downloaded.
 
 >>> sorted(available())
-['calib']
+['calib', 'detect']
 >>> path = model_path("calib")
 >>> path.suffix
 '.onnx'
@@ -26,6 +26,7 @@ from touchline.errors import DataError
 __all__ = [
     "ModelInfo",
     "available",
+    "load_model",
     "load_session",
     "model_info",
     "model_path",
@@ -141,3 +142,24 @@ def load_session(name_or_path: str | Path, threads: int | None = None) -> Any:
         return ort.InferenceSession(str(p), so, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own exception types
         raise DataError(f"{p}: onnxruntime cannot load the model ({e})") from None
+
+
+def load_model(
+    name: str, path: str | Path | None = None, threads: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Session and metadata of the shipped model ``name``, or of an ONNX file at ``path``.
+
+    A file given by path needs its metadata (the ``.json`` written by training) beside it.
+    """
+    if path is None:
+        return load_session(name, threads), model_info(name).meta
+    p = Path(path)
+    session = load_session(p, threads)
+    meta_file = p.with_suffix(".json")
+    if not meta_file.is_file():
+        raise DataError(f"{p}: needs its metadata file {meta_file.name} beside it")
+    try:
+        meta: dict[str, Any] = json.loads(meta_file.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"{meta_file}: cannot read the model metadata ({e})") from None
+    return session, meta

@@ -47,6 +47,15 @@ from touchline.data import shared_data_dir
 from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
 from touchline.errors import DataError, DependencyError
 from touchline.pitch import Pitch, flip_permutation
+from touchline.train.common import (
+    Normalised,
+    ResBlock,
+    cbr,
+    cosine_lr,
+    ema_update,
+    export_onnx_program,
+    to_tensor,
+)
 
 try:
     import torch
@@ -60,8 +69,6 @@ __all__ = ["KeypointNet", "TrainConfig", "export_onnx", "main", "train"]
 F64 = NDArray[np.float64]
 CACHE_SIZE = (1024, 576)
 STRIDE = 4
-MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
-STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 #: Image points (fractions of width, height) whose pitch positions the direct head regresses.
 DIRECT_POINTS = np.array([[0.0, 0.5], [1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
 
@@ -69,24 +76,6 @@ DIRECT_POINTS = np.array([[0.0, 0.5], [1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
 # --------------------------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------------------------
-def _cbr(i: int, o: int, k: int = 3, s: int = 1, d: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(i, o, k, s, d * (k // 2), dilation=d, bias=False),
-        nn.BatchNorm2d(o),
-        nn.ReLU(inplace=True),
-    )
-
-
-class _Res(nn.Module):
-    def __init__(self, c: int, d: int = 1) -> None:
-        super().__init__()
-        self.a = _cbr(c, c, 3, 1, d)
-        self.b = nn.Sequential(nn.Conv2d(c, c, 3, 1, d, dilation=d, bias=False), nn.BatchNorm2d(c))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(x + self.b(self.a(x)))
-
-
 class KeypointNet(nn.Module):
     """Heatmaps (keypoints + line + area) at stride 4 and the direct estimate (8 numbers)."""
 
@@ -94,16 +83,16 @@ class KeypointNet(nn.Module):
         super().__init__()
         w = widths
         self.n_keypoints = n_keypoints
-        self.stem = _cbr(3, w[0], 3, 2)
-        self.s4 = nn.Sequential(_cbr(w[0], w[1], 3, 2), _Res(w[1]))
-        self.s8 = nn.Sequential(_cbr(w[1], w[2], 3, 2), _Res(w[2]))
-        self.s16 = nn.Sequential(_cbr(w[2], w[3], 3, 2), _Res(w[3]), _Res(w[3], 2))
-        self.s32 = nn.Sequential(_cbr(w[3], w[4], 3, 2), _Res(w[4], 2), _Res(w[4], 4))
+        self.stem = cbr(3, w[0], 3, 2)
+        self.s4 = nn.Sequential(cbr(w[0], w[1], 3, 2), ResBlock(w[1]))
+        self.s8 = nn.Sequential(cbr(w[1], w[2], 3, 2), ResBlock(w[2]))
+        self.s16 = nn.Sequential(cbr(w[2], w[3], 3, 2), ResBlock(w[3]), ResBlock(w[3], 2))
+        self.s32 = nn.Sequential(cbr(w[3], w[4], 3, 2), ResBlock(w[4], 2), ResBlock(w[4], 4))
         self.glob = nn.Linear(w[4], w[4])
         c = 48
         self.l32, self.l16 = nn.Conv2d(w[4], c, 1), nn.Conv2d(w[3], c, 1)
         self.l8, self.l4 = nn.Conv2d(w[2], c, 1), nn.Conv2d(w[1], c, 1)
-        self.head = nn.Sequential(_cbr(c, c, 3), nn.Conv2d(c, n_keypoints + 2, 1))
+        self.head = nn.Sequential(cbr(c, c, 3), nn.Conv2d(c, n_keypoints + 2, 1))
         self.direct = nn.Sequential(
             nn.Linear(2 * w[4], 128), nn.ReLU(inplace=True), nn.Linear(128, 8)
         )
@@ -124,18 +113,12 @@ class KeypointNet(nn.Module):
         return self.head(p), self.direct(torch.cat([g, f32.amax((2, 3))], 1))
 
 
-class _Exported(nn.Module):
+class _Exported(Normalised):
     """What ships: normalisation inside, probabilities out."""
-
-    def __init__(self, net: KeypointNet) -> None:
-        super().__init__()
-        self.net = net
-        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # image: (b, 3, h, w) float32 RGB in 0..255
-        maps, direct = self.net((image - self.mean) / self.std)  # type: ignore[operator]
+        maps, direct = self.net(self.normalise(image))
         return torch.sigmoid(maps), direct
 
 
@@ -370,12 +353,6 @@ class _Targets:
         return np.nan_to_num(p).ravel(), np.repeat(ok, 2)
 
 
-def _to_tensor(imgs: list[np.ndarray]) -> torch.Tensor:
-    x = np.stack(imgs)[..., ::-1].astype(np.float32)  # BGR -> RGB
-    x = (x - MEAN) / STD
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
-
-
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -427,7 +404,7 @@ def _evaluate(model: nn.Module, samples: list, size: tuple[int, int]) -> dict[st
     with torch.no_grad():
         for s in samples:
             img = cv2.resize(s.image, size, interpolation=cv2.INTER_AREA)
-            maps, _ = model(_to_tensor([img]))
+            maps, _ = model(to_tensor([img]))
             hm = torch.sigmoid(maps[0, : len(MODEL_KEYPOINTS)]).numpy()
             pts, score = decode_heatmaps(hm, STRIDE, 0.2)
             ok = np.isfinite(pts).all(1)
@@ -485,11 +462,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
     step, best, history = 0, math.inf, []
     for w, h, iters in cfg.phases:
         for _ in range(iters):
-            lr = (
-                cfg.lr
-                * min(1.0, (step + 1) / cfg.warmup)
-                * (0.5 * (1 + math.cos(math.pi * step / total)) * 0.97 + 0.03)
-            )
+            lr = cosine_lr(cfg.lr, step, total, cfg.warmup)
             for g in opt.param_groups:
                 g["lr"] = lr
             imgs, heats, dirs, masks = [], [], [], []
@@ -502,7 +475,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
                 dirs.append(d)
                 masks.append(m)
             b = _Batch(
-                _to_tensor(imgs),
+                to_tensor(imgs),
                 torch.from_numpy(np.stack(heats)),
                 torch.from_numpy(np.stack(dirs).astype(np.float32)),
                 torch.from_numpy(np.stack(masks).astype(np.float32)),
@@ -514,15 +487,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
             loss.backward()  # type: ignore[union-attr]
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
-            with torch.no_grad():
-                dcy = min(cfg.ema, (1 + step) / (10 + step))
-                for pe, pm in zip(
-                    ema.state_dict().values(), model.state_dict().values(), strict=True
-                ):
-                    if pe.dtype.is_floating_point:
-                        pe.mul_(dcy).add_(pm.detach(), alpha=1 - dcy)
-                    else:
-                        pe.copy_(pm)
+            ema_update(ema, model, step, cfg.ema)
             step += 1
             if step % 50 == 0:
                 log(
@@ -562,28 +527,11 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
 
 def export_onnx(net: KeypointNet, path: Path, size: tuple[int, int]) -> Path:
     """Export to ONNX (opset 18, dynamic batch, weights inside the file)."""
-    import onnx
-
-    model = _Exported(net).eval()
     w, h = size
-    x = torch.zeros(2, 3, h, w)
     batch = torch.export.Dim("batch", min=1, max=64)
-    prog = torch.onnx.export(
-        model,
-        (x,),
-        input_names=["image"],
-        output_names=["maps", "direct"],
-        opset_version=18,
-        dynamo=True,
-        external_data=False,
-        dynamic_shapes={"image": {0: batch}},
+    return export_onnx_program(
+        _Exported(net), torch.zeros(2, 3, h, w), path, ["maps", "direct"], {0: batch}
     )
-    tmp = path.with_suffix(".tmp.onnx")
-    assert prog is not None
-    prog.save(str(tmp), external_data=False)
-    onnx.checker.check_model(str(tmp))
-    tmp.replace(path)
-    return path
 
 
 def main(argv: list[str] | None = None) -> None:

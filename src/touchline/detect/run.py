@@ -1,0 +1,239 @@
+"""The ``touchline detect`` job: a video, an image or a folder of images in, boxes out.
+
+Writes into ``out_dir``:
+
+* ``detections.parquet`` — one row per box: ``frame``, ``time``, ``image`` (file name for image
+  inputs, empty for a video), ``x1``, ``y1``, ``x2``, ``y2`` (pixels of the input),
+  ``confidence``, ``class_id``, ``class_name`` (the column names of the tracks table);
+* ``detections.json`` — the same per frame, plus the source, image size and classes;
+* with ``overlay``: ``overlay.mp4`` for a video, ``overlay/<name>.png`` for images.
+
+Every file is written atomically. Long videos are resumable: every ``checkpoint_every``
+frames the boxes so far go to ``.detections.partial.parquet``; a rerun with the same
+arguments reuses them and detects only the rest (the overlay is redrawn from them).
+
+>>> import tempfile, numpy as np
+>>> from pathlib import Path
+>>> from touchline.video import write_image
+>>> d = Path(tempfile.mkdtemp())
+>>> _ = write_image(d / "flat.png", np.full((180, 320, 3), 90, np.uint8))
+>>> summary = detect_path(d / "flat.png", d / "out")
+>>> summary["frames"], summary["detections"], sorted(p.name for p in (d / "out").iterdir())
+(1, 0, ['detections.json', 'detections.parquet', 'overlay'])
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from touchline.detect.base import BaseDetector
+from touchline.detect.detector import Detector
+from touchline.errors import DataError
+from touchline.types import Detections
+from touchline.utils.files import write_bytes_atomic, write_text_atomic
+
+__all__ = ["detect_path", "detections_table", "read_detections_table"]
+
+Progress = Callable[[str, int, int], None]
+COLUMNS = ("frame", "time", "image", "x1", "y1", "x2", "y2", "confidence", "class_id", "class_name")
+PARTIAL = ".detections.partial.parquet"
+
+
+def detections_table(items: list[tuple[int, float, str, Detections]]) -> pd.DataFrame:
+    """One row per box from ``(frame, time, image name, detections)`` items.
+
+    >>> d = Detections(xyxy=[[0, 0, 2, 4]], confidence=[0.9], class_id=[3])
+    >>> detections_table([(5, 0.2, "", d)])[["frame", "class_name", "confidence"]]
+       frame class_name  confidence
+    0      5       ball         0.9
+    """
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+    for frame, t, name, d in items:
+        n = len(d)
+        if n == 0:
+            continue
+        cols["frame"].append(np.full(n, frame, np.int64))
+        cols["time"].append(np.full(n, t, np.float64))
+        cols["image"].append(np.full(n, name, object))
+        for j, c in enumerate(("x1", "y1", "x2", "y2")):
+            cols[c].append(d.xyxy[:, j])
+        conf = d.confidence if d.confidence is not None else np.full(n, np.nan, np.float32)
+        cols["confidence"].append(conf.astype(np.float32))
+        cid = d.class_id if d.class_id is not None else np.full(n, -1, np.int64)
+        cols["class_id"].append(cid.astype(np.int16))
+        names = d.class_name if d.class_id is not None else np.full(n, "unknown")
+        cols["class_name"].append(names.astype(object))
+    dtypes = {
+        "frame": np.int64, "time": np.float64, "image": object, "x1": np.float32,
+        "y1": np.float32, "x2": np.float32, "y2": np.float32, "confidence": np.float32,
+        "class_id": np.int16, "class_name": object,
+    }  # fmt: skip
+    return pd.DataFrame(
+        {
+            c: (np.concatenate(v) if v else np.empty(0, dtypes[c])).astype(dtypes[c])
+            for c, v in cols.items()
+        }
+    )
+
+
+def read_detections_table(path: str | Path) -> pd.DataFrame:
+    """Read a ``detections.parquet`` written by :func:`detect_path`."""
+    p = Path(path)
+    try:
+        df = pd.read_parquet(p)
+    except Exception as e:  # pyarrow raises several types
+        raise DataError(f"{p}: cannot read the detections table ({e})") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(f"{p}: not a detections table, missing columns {missing}")
+    return df
+
+
+def _frame_detections(df: pd.DataFrame, class_names: tuple[str, ...]) -> Detections:
+    return Detections(
+        xyxy=df[["x1", "y1", "x2", "y2"]].to_numpy(np.float32),
+        confidence=df["confidence"].to_numpy(np.float32),
+        class_id=df["class_id"].to_numpy(np.int64),
+        class_names=class_names,
+    )
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def detect_path(
+    source: str | Path,
+    out_dir: str | Path,
+    *,
+    detector: BaseDetector | None = None,
+    overlay: bool = True,
+    checkpoint_every: int = 500,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Detect on a video, an image or a folder of images and write the outputs (see module).
+
+    Returns a summary: frames, detections per class, seconds and frames per second (decoding
+    and detection; overlay rendering excluded).
+    """
+    from touchline.video import VideoReader, VideoWriter, image_names, probe, write_image
+    from touchline.viz.overlay import BoxAnnotator, LabelAnnotator
+
+    src, out = Path(source), Path(out_dir)
+    info = probe(src)
+    det = detector or Detector()
+    out.mkdir(parents=True, exist_ok=True)
+    partial_path = out / PARTIAL
+    done = pd.DataFrame(columns=list(COLUMNS))
+    done_until = -1
+    if partial_path.exists():
+        prev = read_detections_table(partial_path)
+        meta = json.loads((out / (PARTIAL + ".json")).read_text())
+        if meta.get("source") == str(src.resolve()) and meta.get("thresholds") == _thresholds(det):
+            done, done_until = prev, int(meta["done_until"])
+    is_video = info.kind == "video"
+    file_names = [] if is_video else image_names(src)
+    boxes_ann, label_ann = (
+        BoxAnnotator(color_by="class"),
+        LabelAnnotator(color_by="class", show_confidence=True),
+    )
+    writer = VideoWriter(out / "overlay.mp4", info.fps or 25.0) if overlay and is_video else None
+    items: list[tuple[int, float, str, Detections]] = []
+    frames: list[dict[str, Any]] = []
+    names = det.class_names
+    prev_groups = {int(k): g for k, g in done.groupby("frame")} if len(done) else {}
+    n_total = info.frame_count or 0
+    t0 = time.perf_counter()
+    render_seconds = 0.0
+    try:
+        for k, fr in enumerate(VideoReader(src)):
+            name = "" if is_video else file_names[min(k, len(file_names) - 1)]
+            if fr.index <= done_until:
+                g = prev_groups.get(fr.index)
+                d = _frame_detections(g, names) if g is not None else Detections.empty(names)
+            else:
+                d = det.detect(fr.image)
+            items.append((fr.index, fr.time, name, d))
+            frames.append({"frame": fr.index, "time": round(fr.time, 4), "image": name})
+            if overlay:
+                r0 = time.perf_counter()
+                img = label_ann.annotate(boxes_ann.annotate(fr.image, d), d)
+                if writer is not None:
+                    writer.write(img)
+                else:
+                    write_image(out / "overlay" / f"{Path(name).stem}.png", img)
+                render_seconds += time.perf_counter() - r0
+            if is_video and (k + 1) % checkpoint_every == 0 and fr.index > done_until:
+                write_bytes_atomic(partial_path, _parquet_bytes(detections_table(items)))
+                write_text_atomic(
+                    out / (PARTIAL + ".json"),
+                    json.dumps(
+                        {
+                            "source": str(src.resolve()),
+                            "thresholds": _thresholds(det),
+                            "done_until": fr.index,
+                        }
+                    ),
+                )
+            if progress:
+                progress("detect", k + 1, max(n_total, k + 1))
+    finally:
+        if writer is not None:
+            writer.close()
+    if not items:
+        raise DataError(f"{src}: no frames")
+    seconds = time.perf_counter() - t0 - render_seconds
+    table = detections_table(items)
+    write_bytes_atomic(out / "detections.parquet", _parquet_bytes(table))
+    per_frame = []
+    for (_, _, _, d), rec in zip(items, frames, strict=True):
+        per_frame.append(
+            rec
+            | {
+                "boxes": [
+                    [*(round(float(v), 2) for v in b), round(float(s), 4), str(c)]
+                    for b, s, c in zip(
+                        d.xyxy,
+                        d.confidence if d.confidence is not None else [],
+                        d.class_name if len(d) else [],
+                        strict=True,
+                    )
+                ]
+            }
+        )
+    doc = {
+        "source": str(src),
+        "kind": info.kind,
+        "image_size": [info.width, info.height],
+        "classes": list(names),
+        "thresholds": _thresholds(det),
+        "box_format": "x1, y1, x2, y2 (pixels of the input), confidence, class name",
+        "frames": per_frame,
+    }
+    write_text_atomic(out / "detections.json", json.dumps(doc) + "\n")
+    for p in (partial_path, out / (PARTIAL + ".json")):
+        p.unlink(missing_ok=True)
+    counts = table["class_name"].value_counts()
+    return {
+        "source": str(src),
+        "out": str(out),
+        "frames": len(items),
+        "detections": len(table),
+        "per_class": {c: int(counts.get(c, 0)) for c in names},
+        "seconds": round(seconds, 3),
+        "fps": round(len(items) / seconds, 2) if seconds > 0 else None,
+    }
+
+
+def _thresholds(det: BaseDetector) -> dict[str, Any]:
+    return {"default": det.threshold, "per_class": det.class_thresholds}
