@@ -14,5 +14,6 @@ collect_ignore_glob = (
     else [
         "src/touchline/train/calib.py",
         "src/touchline/train/detect.py",
+        "src/touchline/train/common.py",
     ]
 )
