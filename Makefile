@@ -16,8 +16,11 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
 	touch $@
 
+# trackeval (the reference HOTA, for a cross-check test) declares opencv-python; installed
+# without its dependencies so that the project keeps one OpenCV build (headless).
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet --no-deps trackeval==1.3.0 tabulate
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -6,9 +6,11 @@ data is absent on a developer machine, and FAILS when ``CI=true`` (CI always has
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +37,20 @@ def require_shared(relative: str) -> Path:
 def shared() -> Callable[[str], Path]:
     """``shared("video/dfl_08fd33_4.mp4")`` -> Path, failing under CI when absent."""
     return require_shared
+
+
+def require_module(name: str) -> Any:
+    """Import a reference package of the dev set-up; fail under CI, skip elsewhere, if absent."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        msg = f"reference package {name!r} is not installed (make test installs it)"
+        if _in_ci():
+            pytest.fail(msg + " (CI=true)")
+        pytest.skip(msg)
+
+
+@pytest.fixture
+def reference() -> Callable[[str], Any]:
+    """``reference("motmetrics")`` -> the module, failing under CI when it is missing."""
+    return require_module

@@ -126,8 +126,8 @@ def _random_dataset(seed: int, n_images: int = 30, n_classes: int = 2):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ap_matches_pycocotools(seed):
-    pytest.importorskip("pycocotools")
+def test_ap_matches_pycocotools(reference, seed):
+    reference("pycocotools")
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
