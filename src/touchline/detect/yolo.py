@@ -36,6 +36,7 @@ from touchline.detect.base import BaseDetector
 from touchline.detect.image import as_bgr
 from touchline.detect.postprocess import Letterbox, batched_nms, letterbox
 from touchline.errors import DataError
+from touchline.models import load_session
 from touchline.types import Detections, as_image_size
 
 __all__ = ["LAYOUTS", "YoloOnnxDetector"]
@@ -46,21 +47,6 @@ LAYOUTS: tuple[str, ...] = ("auto", "v8", "v5", "end2end")
 _DEFAULT_SIZE = (640, 640)
 _MAX_NMS = 30_000  # candidates kept (highest scores) before NMS, as ultralytics
 _MAX_BATCH = 16  # images per run of a dynamic-batch model
-
-
-def _open_session(path: Path, threads: int) -> Any:
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise DataError(f"{path}: ONNX model file not found")
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime raises its own exception types
-        raise DataError(f"{path}: not a loadable ONNX model ({e})") from None
 
 
 def _parse_names(text: str, path: Path) -> tuple[str, ...]:
@@ -220,7 +206,7 @@ class YoloOnnxDetector(BaseDetector):
         )
         self.iou_threshold = float(iou_threshold)
 
-        self._session = _open_session(self.path, threads)
+        self._session = load_session(self.path, threads)
         inputs = self._session.get_inputs()
         if len(inputs) != 1:
             input_names = [i.name for i in inputs]

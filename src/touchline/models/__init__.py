@@ -124,13 +124,15 @@ def verify(name_or_path: str | Path, expected: str | None = None) -> Path:
 def load_session(name_or_path: str | Path, threads: int | None = None) -> Any:
     """An onnxruntime ``InferenceSession`` on the CPU for a shipped model name or any ONNX path.
 
-    Shipped models are verified first. ``threads`` defaults to the number of CPU cores (at most
-    4); pass 1 when running several sessions in parallel processes.
+    A ``Path``, or a string with a suffix or a folder in it, is a file; any other string names
+    a shipped model, which is verified first. ``threads`` defaults to the number of CPU cores
+    (at most 4); pass 1 when running several sessions in parallel processes.
     """
     import onnxruntime as ort
 
     p = Path(name_or_path)
-    if p.suffix != ".onnx":
+    is_file = isinstance(name_or_path, Path) or bool(p.suffix) or len(p.parts) > 1
+    if not is_file:
         p = verify(str(name_or_path))
     elif not p.is_file():
         raise DataError(f"{p}: ONNX model file not found")
@@ -138,10 +140,11 @@ def load_session(name_or_path: str | Path, threads: int | None = None) -> Any:
     so.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
     try:
         return ort.InferenceSession(str(p), so, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own exception types
-        raise DataError(f"{p}: onnxruntime cannot load the model ({e})") from None
+        raise DataError(f"{p}: not a loadable ONNX model ({e})") from None
 
 
 def load_model(
