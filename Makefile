@@ -16,11 +16,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
 	touch $@
 
-# trackeval (the reference HOTA, for a cross-check test) declares opencv-python; installed
-# without its dependencies so that the project keeps one OpenCV build (headless).
+# trackeval (the reference HOTA, for a cross-check test) and trackers/supervision (ByteTrack and
+# OC-SORT, the baselines of `touchline eval tracking`) declare opencv-python; they are installed
+# without their dependencies so that the project keeps one OpenCV build (headless). Their other,
+# pure-Python dependencies are in the dev extra.
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[dev]'
-	$(PIP) install --quiet --no-deps trackeval==1.3.0 tabulate
+	$(PIP) install --quiet --no-deps trackeval==1.3.0 tabulate trackers==2.6.1 supervision==0.31.2
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -263,6 +263,68 @@ def detect(
     )
 
 
+@app.command()
+def track(
+    source: Annotated[Path, typer.Argument(help="A video (or a folder of frames).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    annotated: Annotated[
+        bool, typer.Option(help="Write annotated.mp4 (boxes, ids, team colours, radar).")
+    ] = True,
+    radar: Annotated[bool, typer.Option(help="Write radar.mp4 (the top-down pitch).")] = True,
+    max_frames: Annotated[
+        int | None, typer.Option(help="Only the first frames of the video.")
+    ] = None,
+    max_gap: Annotated[
+        int, typer.Option(help="Fill gaps inside a track up to this many frames.")
+    ] = 10,
+    min_frames: Annotated[
+        int, typer.Option(help="Drop tracks seen on fewer frames than this.")
+    ] = 5,
+    smooth: Annotated[
+        int, typer.Option(help="Smoothing window along tracks in frames (odd; 0 turns it off).")
+    ] = 7,
+    model: Annotated[Path | None, typer.Option(help=_MODEL_HELP)] = None,
+    no_calibration: Annotated[
+        bool, typer.Option("--no-calibration", help="Track in image space only.")
+    ] = False,
+) -> None:
+    """Track players, goalkeepers, referees and the ball: detect, calibrate, track in pitch
+    metres, assign teams; writes the tracks table (Parquet, CSV), annotated and radar videos
+    and summary.json. A killed run resumes where it stopped."""
+    from touchline.detect import load_detector
+    from touchline.track.football import FootballTracker
+    from touchline.track.run import track_video
+    from touchline.video import probe
+
+    with _errors():
+        info = probe(source)  # a bad input fails here, before any progress bar is drawn
+        ft = FootballTracker(
+            detector=load_detector(model) if model else None,
+            calibrator=False if no_calibration else None,
+            fps=info.fps or 25.0,
+        )
+        with _progress() as update:
+            summary = track_video(
+                source,
+                out,
+                tracker=ft,
+                annotate=annotated,
+                radar=radar,
+                max_frames=max_frames,
+                max_gap=max_gap,
+                min_frames=min_frames,
+                smooth=smooth,
+                progress=update,
+            )
+    teams = ", ".join(f"team {k}: {v}" for k, v in summary["teams"].items())
+    resumed = f", {summary['resumed_frames']} resumed" if summary["resumed_frames"] else ""
+    console.print(
+        f"[green]tracked[/] {summary['tracks']} people over {summary['frames']} frames "
+        f"({teams}; ball on {summary['ball_frames']} frames; {summary['fps']} fps{resumed}) "
+        f"-> {out}/"
+    )
+
+
 eval_app = typer.Typer(help="Evaluate a stage against labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -368,6 +430,70 @@ def eval_detection(
     console.print_json(
         json.dumps({k: res[k] for k in ("images", "ap50", "ap50_95", "precision", "recall", "fps")})
     )
+
+
+def _names(text: str | None) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise typer.BadParameter(f"expected comma-separated names, got {text!r}")
+    return names
+
+
+@eval_app.command("tracking")
+def eval_tracking(
+    mot: Annotated[
+        Path,
+        typer.Option(
+            help="A folder of MOT sequences (<seq>/gt/gt.txt and <seq>/seqinfo.ini; no frames)."
+        ),
+    ],
+    json_out: Annotated[Path, typer.Option("--json", help="Write the metrics here.")],
+    trackers: Annotated[
+        str, typer.Option(help="Comma-separated trackers: touchline, bytetrack, ocsort.")
+    ] = "touchline,bytetrack,ocsort",
+    seed: Annotated[
+        int, typer.Option(help="Seed of the detection noise: same seed, same detections.", min=0)
+    ] = 0,
+    max_frames: Annotated[
+        int | None, typer.Option(help="Only the first N frames of each sequence.", min=1)
+    ] = None,
+    sequences: Annotated[
+        str | None, typer.Option(help="Comma-separated sequence names (default: all).")
+    ] = None,
+    speed_frames: Annotated[
+        int, typer.Option(help="Frames of the 25-player speed test (0 skips it).", min=0)
+    ] = 2000,
+) -> None:
+    """Tracking accuracy without frames: detections made from MOT ground truth by a seeded
+    noise model, the same for every tracker; HOTA, IDF1, MOTA and speed per tracker."""
+    from touchline.eval.tracking import (
+        evaluate_tracking,
+        format_summary,
+        read_sequences,
+        resolve_trackers,
+    )
+    from touchline.utils.files import write_json_atomic
+
+    with _errors():
+        tracker_names = _names(trackers) or []
+        # Data and tracker errors surface before any progress bar is drawn.
+        seqs = read_sequences(mot, _names(sequences))
+        factories = resolve_trackers(tracker_names)
+        with _progress() as update:
+            res = evaluate_tracking(
+                seqs,
+                trackers=factories,
+                seed=seed,
+                max_frames=max_frames,
+                speed_frames=speed_frames,
+                progress=update,
+            )
+        res["data"] = str(mot)
+        write_json_atomic(json_out, res)
+    typer.echo(format_summary(res))
 
 
 def main() -> None:

@@ -589,10 +589,12 @@ class TracksBuilder:
             detections: tracked detections; ``tracker_id`` is required (unless empty).
                 ``class_id`` ``None`` gives class -1 / ``"unknown"``; ``data["team"]`` gives
                 the team (else -1), ``data["track_confidence"]`` the track confidence (else NaN)
-                and, when no calibration is given, ``data["pitch_xy"]`` the pitch position.
+                and ``data["pitch_xy"]`` the pitch position (e.g. a tracker's filtered one;
+                rows that are NaN there are projected through ``calibration``).
                 Other ``data`` entries and embeddings are not stored.
             calibration: the frame's calibration, used to compute ``pitch_x``/``pitch_y`` from
-                the foot points and ``calib_confidence`` (NaN when ``None`` or not valid).
+                the foot points (where ``data["pitch_xy"]`` does not give them) and
+                ``calib_confidence`` (NaN when ``None`` or not valid).
 
         Raises:
             DataError: no ``tracker_id``, a class id outside ``class_names``, or a ``data``
@@ -620,16 +622,18 @@ class TracksBuilder:
         team = _data_column(data, "team", n, where)
         track_conf = _data_column(data, "track_confidence", n, where)
         feet = detections.foot_points
-        if calibration is not None:
-            pitch = calibration.image_to_pitch(feet.astype(np.float64))
-        elif "pitch_xy" in data:
+        pitch = np.full((n, 2), np.nan)
+        if "pitch_xy" in data:
             pitch = np.asarray(data["pitch_xy"], dtype=np.float64)
             if pitch.shape != (n, 2):
                 raise DataError(
                     f"{where}: data['pitch_xy'] expected shape ({n}, 2), got {pitch.shape}"
                 )
-        else:
-            pitch = np.full((n, 2), np.nan)
+        if calibration is not None:
+            missing = ~np.isfinite(pitch).all(axis=1)
+            if missing.any():
+                pitch = pitch.copy()
+                pitch[missing] = calibration.image_to_pitch(feet[missing].astype(np.float64))
         calib_conf = (
             calibration.confidence if calibration is not None and calibration.is_valid else np.nan
         )

@@ -39,7 +39,7 @@ from touchline.errors import DataError
 from touchline.types import Calibration
 from touchline.utils.files import write_bytes_atomic, write_text_atomic
 
-__all__ = ["calibrate_path", "calibration_records"]
+__all__ = ["calibrate_path", "calibration_npz", "calibration_records"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -73,7 +73,8 @@ def calibration_records(
     return out
 
 
-def _npz_bytes(cals: list[Calibration], frames: list[int], times: list[float]) -> bytes:
+def calibration_npz(cals: list[Calibration], frames: list[int], times: list[float]) -> bytes:
+    """The ``homographies.npz`` file of a calibrated sequence, as bytes."""
     H = np.full((len(cals), 3, 3), np.nan)
     for i, c in enumerate(cals):
         if c.homography is not None:
@@ -149,7 +150,7 @@ def calibrate_path(
         "frames": calibration_records(cals, results, times, frames, file_names),
     }
     write_text_atomic(out / "calibration.json", json.dumps(doc, indent=1) + "\n")
-    write_bytes_atomic(out / "homographies.npz", _npz_bytes(cals, frames, times))
+    write_bytes_atomic(out / "homographies.npz", calibration_npz(cals, frames, times))
 
     if overlay or topdown:
         reader = VideoReader(src)

@@ -13,7 +13,8 @@ The definitions follow the reference implementations so that numbers are compara
   thresholds ``alpha = 0.05, 0.10, ..., 0.95``.
 
 A sequence is a list of :class:`MotFrame`; :func:`read_mot` reads MOTChallenge text files and
-:func:`mot_frames` pairs ground truth with tracker output.
+:func:`mot_frames` pairs ground truth with tracker output. :func:`combine_mot` pools the
+:func:`evaluate_mot` results of several sequences as TrackEval's ``COMBINED_SEQ`` does.
 
 Example:
     >>> import numpy as np
@@ -27,7 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,12 @@ __all__ = [
     "HOTA_ALPHAS",
     "MotFrame",
     "clear_mot",
+    "combine_mot",
     "evaluate_mot",
     "hota",
     "idf1",
     "mot_frames",
+    "pitch_similarity",
     "read_mot",
 ]
 
@@ -61,6 +64,9 @@ MotTable = dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]]
 class MotFrame:
     """Ground truth and tracker output of one frame; boxes are ``(n, 4)`` ``xyxy``.
 
+    ``similarity`` ``(n_gt, n_pr)`` in ``[0, 1]`` replaces the box IoU when given (e.g. a
+    similarity of pitch positions, see :func:`pitch_similarity`); the boxes are then not used.
+
     >>> f = MotFrame(1, [4], [[0, 0, 2, 2]], [], np.zeros((0, 4)))
     >>> f.gt_ids, f.pr_xyxy.shape
     (array([4]), (0, 4))
@@ -71,6 +77,7 @@ class MotFrame:
     gt_xyxy: NDArray[np.float64]
     pr_ids: NDArray[np.int64]
     pr_xyxy: NDArray[np.float64]
+    similarity: NDArray[np.float64] | None
 
     def __init__(
         self,
@@ -79,8 +86,19 @@ class MotFrame:
         gt_xyxy: ArrayLike,
         pr_ids: ArrayLike,
         pr_xyxy: ArrayLike,
+        similarity: ArrayLike | None = None,
     ) -> None:
         object.__setattr__(self, "frame", int(frame))
+        sim = None
+        if similarity is not None:
+            sim = np.asarray(similarity, np.float64)
+            n_gt, n_pr = np.asarray(gt_ids).size, np.asarray(pr_ids).size
+            if sim.shape != (n_gt, n_pr) or not np.all((sim >= 0) & (sim <= 1)):
+                raise DataError(
+                    f"frame {frame}: similarity must be ({n_gt}, {n_pr}) in [0, 1], "
+                    f"got shape {sim.shape}"
+                )
+        object.__setattr__(self, "similarity", sim)
         for side, ids, boxes in (("gt", gt_ids, gt_xyxy), ("pr", pr_ids, pr_xyxy)):
             id_arr = np.asarray(ids).reshape(-1)
             if id_arr.size and not np.array_equal(id_arr, np.round(id_arr)):
@@ -100,11 +118,15 @@ class MotFrame:
             object.__setattr__(self, f"{side}_xyxy", box_arr)
 
 
-def read_mot(path: str | Path, *, gt: bool = True) -> MotTable:
+def read_mot(
+    path: str | Path, *, gt: bool = True, classes: Collection[int] | None = None
+) -> MotTable:
     """Read a MOTChallenge ``gt.txt`` or result file: ``{frame: (ids, xyxy)}``.
 
     Rows are ``frame,id,x,y,w,h[,conf,class,vis,...]`` with 1-based frames (kept as they are).
-    With ``gt=True`` rows whose 7th column (the "consider" flag) is 0 are dropped.
+    With ``gt=True`` rows whose 7th column (the "consider" flag) is 0 are dropped. With
+    ``classes`` given, rows that have an 8th column (the class) outside ``classes`` are dropped
+    too (MOTChallenge's pedestrian class, and SportsMOT's only one, is 1).
 
     >>> import tempfile, os
     >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
@@ -112,6 +134,11 @@ def read_mot(path: str | Path, *, gt: bool = True) -> MotTable:
     >>> table = read_mot(fh.name); os.unlink(fh.name)
     >>> table[1][0], table[1][1]
     (array([5]), array([[10., 20., 40., 60.]]))
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+    ...     _ = fh.write("1, 5, 10, 20, 30, 40, 1, 1, 1\\n1, 6, 0, 0, 1, 1, 1, 7, 1\\n")
+    >>> table = read_mot(fh.name, classes={1}); os.unlink(fh.name)
+    >>> table[1][0]
+    array([5])
     """
     path = Path(path)
     try:
@@ -138,6 +165,8 @@ def read_mot(path: str | Path, *, gt: bool = True) -> MotTable:
         if values[4] < 0 or values[5] < 0:
             raise DataError(f"{path}:{no}: negative box width or height: {line!r}")
         if gt and len(values) >= 7 and values[6] == 0:
+            continue
+        if classes is not None and len(values) >= 8 and values[7] not in classes:
             continue
         rows.append(values[:6])
         line_nos.append(no)
@@ -184,7 +213,29 @@ class _Prepared:
 
 
 def _prepare(frames: Sequence[MotFrame]) -> list[_Prepared]:
-    return [_Prepared(f.gt_ids, f.pr_ids, box_iou(f.gt_xyxy, f.pr_xyxy)) for f in frames]
+    return [
+        _Prepared(
+            f.gt_ids,
+            f.pr_ids,
+            box_iou(f.gt_xyxy, f.pr_xyxy) if f.similarity is None else f.similarity,
+        )
+        for f in frames
+    ]
+
+
+def pitch_similarity(gt_xy: ArrayLike, pr_xy: ArrayLike, tau: float = 5.0) -> NDArray[np.float64]:
+    """Similarity of pitch positions for HOTA: ``exp(ln(0.05) * d^2 / tau^2)`` (1 at the same
+    place, 0.05 at ``tau`` metres; the localisation similarity of SoccerNet's game-state
+    HOTA). NaN positions have similarity 0.
+
+    >>> pitch_similarity([[0.0, 0.0]], [[0.0, 0.0], [5.0, 0.0], [np.nan, 0.0]]).round(3)
+    array([[1.  , 0.05, 0.  ]])
+    """
+    a = np.asarray(gt_xy, np.float64).reshape(-1, 2)
+    b = np.asarray(pr_xy, np.float64).reshape(-1, 2)
+    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    sim = np.exp(np.log(0.05) * d2 / tau**2)
+    return np.where(np.isfinite(sim), sim, 0.0)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -429,7 +480,9 @@ def evaluate_mot(frames: Sequence[MotFrame], iou_threshold: float = 0.5) -> dict
     """All metrics in one JSON-friendly dict (undefined ratios become ``None``).
 
     Keys: ``hota deta assa loca detre detpr assre asspr mota motp idf1 idp idr idsw fp fn
-    num_gt num_predictions num_matches idtp idfp idfn num_frames`` and ``hota_alpha`` (lists).
+    num_gt num_predictions num_matches idtp idfp idfn num_frames``, ``alpha`` and the per-alpha
+    lists ``hota_alpha deta_alpha assa_alpha loca_alpha assre_alpha asspr_alpha`` and counts
+    ``hota_tp hota_fn hota_fp`` (what :func:`combine_mot` needs).
 
     >>> a = np.array([[0.0, 0, 10, 10]])
     >>> s = evaluate_mot([MotFrame(1, [1], a, [], np.zeros((0, 4)))])
@@ -448,6 +501,75 @@ def evaluate_mot(frames: Sequence[MotFrame], iou_threshold: float = 0.5) -> dict
     out.update({key.lower(): _json_number(val) for key, val in ident.items()})
     out["num_frames"] = len(prepared)
     out["alpha"] = [round(float(a), 2) for a in h["alpha"]]
-    for key in ("HOTA", "DetA", "AssA", "LocA"):
+    for key in _ALPHA_KEYS:
         out[f"{key.lower()}_alpha"] = [float(v) for v in h[f"{key}_alpha"]]
+    for key in ("HOTA_TP", "HOTA_FN", "HOTA_FP"):
+        out[key.lower()] = [int(v) for v in h[key]]
+    return out
+
+
+_ALPHA_KEYS = ("HOTA", "DetA", "AssA", "LocA", "AssRe", "AssPr")
+_SUMMED = ("fp", "fn", "idsw", "num_gt", "num_predictions", "num_matches", "idtp", "idfp", "idfn")
+
+
+def combine_mot(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Pool per-sequence :func:`evaluate_mot` results into one, as TrackEval combines sequences.
+
+    HOTA: the per-alpha TP/FN/FP counts are summed, AssA/AssRe/AssPr and LocA are averaged
+    weighted by each sequence's per-alpha TP, and DetA, DetRe, DetPr and HOTA are recomputed per
+    alpha from the pooled values. CLEAR MOT and identity: the counts are summed and the ratios
+    recomputed (MOTP weighted by matches). With disjoint ids this equals evaluating all frames
+    as one sequence. Ratios with a zero denominator are ``None``, as in :func:`evaluate_mot`.
+
+    >>> a = np.array([[0.0, 0, 10, 10]])
+    >>> one = evaluate_mot([MotFrame(t, [1], a, [1], a) for t in range(3)])
+    >>> two = evaluate_mot([MotFrame(t, [1], a, [1 if t else 2], a) for t in range(2)])
+    >>> c = combine_mot([one, two])
+    >>> c["idsw"], c["num_gt"], c["mota"], c["idf1"], round(c["hota"], 4)
+    (1, 5, 0.8, 0.8, 0.8944)
+    """
+    if not results:
+        return evaluate_mot([])
+    counts = {k: np.sum([np.asarray(r[k], np.int64) for r in results], 0) for k in _SUMMED}
+    tp_seq = [np.asarray(r["hota_tp"], np.float64) for r in results]
+    tp = np.sum(tp_seq, 0)
+    fn = np.sum([r["hota_fn"] for r in results], 0).astype(np.float64)
+    fp = np.sum([r["hota_fp"] for r in results], 0).astype(np.float64)
+
+    def weighted(key: str) -> NDArray[np.float64]:
+        total = np.sum(
+            [np.asarray(r[key], np.float64) * w for r, w in zip(results, tp_seq, strict=True)], 0
+        )
+        return np.asarray(total, np.float64)
+
+    per_alpha = {key: weighted(f"{key.lower()}_alpha") / np.maximum(1.0, tp) for key in _ALPHA_KEYS}
+    per_alpha["LocA"] = np.maximum(1e-10, weighted("loca_alpha")) / np.maximum(1e-10, tp)
+    per_alpha["DetA"] = tp / np.maximum(1.0, tp + fn + fp)
+    per_alpha["HOTA"] = np.sqrt(per_alpha["DetA"] * per_alpha["AssA"])
+    det_re = tp / np.maximum(1.0, tp + fn)
+    det_pr = tp / np.maximum(1.0, tp + fp)
+    c = {k: int(v) for k, v in counts.items()}
+    motp_sum = sum((r["motp"] or 0.0) * r["num_matches"] for r in results)
+    out: dict[str, Any] = {
+        "hota": float(per_alpha["HOTA"].mean()),
+        "deta": float(per_alpha["DetA"].mean()),
+        "assa": float(per_alpha["AssA"].mean()),
+        "loca": float(per_alpha["LocA"].mean()),
+        "detre": float(det_re.mean()),
+        "detpr": float(det_pr.mean()),
+        "assre": float(per_alpha["AssRe"].mean()),
+        "asspr": float(per_alpha["AssPr"].mean()),
+        "mota": _json_number(1.0 - _ratio(c["fn"] + c["fp"] + c["idsw"], c["num_gt"])),
+        "motp": _json_number(_ratio(motp_sum, c["num_matches"])),
+        "idf1": _json_number(_ratio(2 * c["idtp"], c["num_gt"] + c["num_predictions"])),
+        "idp": _json_number(_ratio(c["idtp"], c["idtp"] + c["idfp"])),
+        "idr": _json_number(_ratio(c["idtp"], c["idtp"] + c["idfn"])),
+    }
+    out.update(c)
+    out["num_frames"] = int(sum(r["num_frames"] for r in results))
+    out["alpha"] = [round(float(a), 2) for a in HOTA_ALPHAS]
+    for key in _ALPHA_KEYS:
+        out[f"{key.lower()}_alpha"] = [float(v) for v in per_alpha[key]]
+    out.update({"hota_tp": tp.astype(int).tolist(), "hota_fn": fn.astype(int).tolist()})
+    out["hota_fp"] = fp.astype(int).tolist()
     return out

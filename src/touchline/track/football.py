@@ -1,0 +1,233 @@
+"""``FootballTracker``: one object, frames in, tracks out (detect, calibrate, track, teams).
+
+Each frame goes through two halves:
+
+* :meth:`FootballTracker.measure` — the expensive, per-frame work: detection (the shipped
+  model), calibration (the shipped keypoint model with temporal fusion and cut detection, which
+  also measures the camera motion) and appearance features of every box. Its result, a
+  :class:`Measurement`, is small and can be stored, which is how long runs resume.
+* :meth:`FootballTracker.track` — the cheap, stateful part: the :class:`Tracker` (pitch metres
+  when calibrated) and the :class:`TeamAssigner`.
+
+Example:
+    >>> import numpy as np
+    >>> from touchline.synth import SynthConfig, synthesize
+    >>> import tempfile
+    >>> clip = synthesize(SynthConfig(seconds=0.6, size=(480, 270), seed=3), tempfile.mkdtemp())
+    >>> tracks = FootballTracker()(clip.video)
+    >>> len(tracks.frames), tracks.df["track_id"].nunique() > 5
+    (15, True)
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchline.tracks import Tracks, TracksBuilder
+from touchline.types import Calibration, CalibrationStatus, Detections
+
+__all__ = ["FootballTracker", "FrameTracks", "Measurement"]
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Measurement:
+    """What one frame measured: detections (with appearance ``embedding``), calibration and
+    camera motion from the previous frame (``None`` when unknown)."""
+
+    detections: Detections
+    calibration: Calibration
+    motion: F64 | None
+
+
+@dataclass(frozen=True, eq=False)
+class FrameTracks:
+    """The tracks of one frame and what they were made from.
+
+    Attributes:
+        frame: frame index in the source.
+        time: seconds from the start of the source.
+        tracks: tracked :class:`Detections` (``tracker_id``, ``data["team"]``,
+            ``data["pitch_xy"]``, ...).
+        measurement: the frame's :class:`Measurement`.
+    """
+
+    frame: int
+    time: float
+    tracks: Detections
+    measurement: Measurement
+
+    @property
+    def calibration(self) -> Calibration:
+        return self.measurement.calibration
+
+
+class _Feed:
+    """An iterator fed one item at a time, so a streaming generator can be driven per frame."""
+
+    def __init__(self) -> None:
+        self.item: Any = None
+
+    def __iter__(self) -> Iterator[Any]:
+        while self.item is not None:
+            item, self.item = self.item, None
+            yield item
+
+
+class FootballTracker:
+    """Soccer broadcast frames in, player/referee/ball tracks with teams and pitch positions out.
+
+    Args:
+        detector: a :class:`~touchline.detect.BaseDetector` (default: the shipped model).
+        calibrator: a :class:`~touchline.calib.Calibrator` (default: the shipped model), or
+            ``False`` to track in image space only.
+        tracker: a :class:`Tracker` (default settings at ``fps``).
+        teams: a :class:`~touchline.track.teams.TeamAssigner` (default settings), or ``False``.
+        fps: frame rate of the frames given as arrays (a video's own rate wins).
+
+    Call it on a video path or an iterable of frames (BGR arrays or
+    :class:`touchline.video.Frame`) to get a :class:`~touchline.tracks.Tracks` table, or use
+    :meth:`iter_frames` / :meth:`step` to stream.
+    """
+
+    def __init__(
+        self,
+        *,
+        detector: Any = None,
+        calibrator: Any = None,
+        tracker: Any = None,
+        teams: Any = None,
+        fps: float = 25.0,
+    ) -> None:
+        from touchline.calib.calibrator import Calibrator
+        from touchline.detect import Detector
+        from touchline.track.teams import TeamAssigner
+        from touchline.track.tracker import Tracker, TrackerConfig
+
+        self.fps = float(fps)
+        self.detector = detector if detector is not None else Detector()
+        self.calibrator = None if calibrator is False else (calibrator or Calibrator())
+        # The calibrator measures camera motion and cuts: the tracker need not do it again.
+        self.tracker = tracker or Tracker(TrackerConfig(fps=self.fps, camera_motion=False))
+        self.teams = None if teams is False else (teams or TeamAssigner())
+        self._teams_factory = None if teams is False else type(self.teams)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new clip: forget tracks, teams and the calibration history."""
+        from touchline.calib.motion import CutDetector
+
+        self.tracker.reset()
+        if self.teams is not None:
+            self.teams = type(self.teams)(self.teams.config)
+        self._feed = _Feed()
+        self._calib_stream: Iterator[Any] | None = None
+        if self.calibrator is not None:
+            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed))
+        self._cuts = CutDetector() if self.calibrator is None else None
+        self._frame = -1
+        self.timings: dict[str, float] = {"detect": 0.0, "calibrate": 0.0, "track": 0.0}
+
+    # ---- halves ------------------------------------------------------------------------------
+    def resync(self, previous: np.ndarray | None = None) -> None:
+        """Restart the camera history after frames were replayed from a checkpoint: the
+        calibration stream and the cut/motion detector see ``previous`` (the last replayed
+        frame) again, so the next frame gets its camera motion and temporal context."""
+        from touchline.calib.motion import CutDetector
+
+        self._feed = _Feed()
+        if self.calibrator is not None:
+            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed))
+            if previous is not None:
+                self._feed.item = previous
+                next(self._calib_stream)
+        else:
+            self._cuts = CutDetector()
+            if previous is not None:
+                self._cuts.update(previous)
+
+    def measure(self, image: np.ndarray) -> Measurement:
+        """Detect, calibrate and describe one BGR frame (the expensive half)."""
+        from touchline.track.appearance import appearance_features
+
+        t0 = _time.perf_counter()
+        dets = self.detector.detect(image)
+        t1 = _time.perf_counter()
+        if self._calib_stream is not None:
+            self._feed.item = image
+            res = next(self._calib_stream)
+            calibration, motion = res.calibration, res.motion
+        else:
+            assert self._cuts is not None
+            cut = self._cuts.update(image)
+            last = self._cuts.last
+            motion = None if cut or last is None else last.motion.G
+            h, w = image.shape[:2]
+            calibration = replace(
+                Calibration.uncalibrated(CalibrationStatus.FAILED, image_size=(w, h)), cut=cut
+            )
+        t2 = _time.perf_counter()
+        feats = appearance_features(image, dets.xyxy)
+        dets = replace(dets, embedding=feats)
+        self.timings["detect"] += t1 - t0 + (_time.perf_counter() - t2)
+        self.timings["calibrate"] += t2 - t1
+        return Measurement(dets, calibration, motion)
+
+    def track(self, measurement: Measurement, image: np.ndarray) -> Detections:
+        """Track one measured frame and assign teams (the cheap, stateful half)."""
+        t0 = _time.perf_counter()
+        m = measurement
+        tracks = self.tracker.update(m.detections, m.calibration, image, motion=m.motion)
+        n = len(tracks)
+        team = np.full(n, -1, np.int64)
+        if self.teams is not None and n:
+            # The tracker's embedding is this frame's detection feature of every row (zero
+            # for a coasted row, which does not vote).
+            team = self.teams.update(tracks, image, features=tracks.embedding)
+        tracks.data["team"] = team
+        self.timings["track"] += _time.perf_counter() - t0
+        return tracks
+
+    def step(
+        self, image: np.ndarray, *, frame: int | None = None, time: float | None = None
+    ) -> FrameTracks:
+        """Process the next frame of the clip."""
+        self._frame = self._frame + 1 if frame is None else int(frame)
+        t = self._frame / self.fps if time is None else float(time)
+        m = self.measure(image)
+        return FrameTracks(self._frame, t, self.track(m, image), m)
+
+    # ---- whole clips -------------------------------------------------------------------------
+    def iter_frames(self, frames: str | Path | Iterable[Any]) -> Iterator[FrameTracks]:
+        """Stream :class:`FrameTracks` over a video path or an iterable of frames."""
+        if isinstance(frames, (str, Path)):
+            from touchline.video import VideoReader
+
+            reader = VideoReader(frames)
+            self.fps = reader.info.fps or self.fps
+            frames = reader
+        for item in frames:
+            image = getattr(item, "image", item)
+            if not isinstance(image, np.ndarray):
+                raise TypeError(f"expected a BGR array or a Frame, got {type(item).__name__}")
+            yield self.step(
+                image, frame=getattr(item, "index", None), time=getattr(item, "time", None)
+            )
+
+    def __call__(self, frames: str | Path | Iterable[Any]) -> Tracks:
+        """Track a whole clip: a :class:`~touchline.tracks.Tracks` table (see module)."""
+        self.reset()
+        builder = TracksBuilder()
+        size = None
+        for ft in self.iter_frames(frames):
+            builder.add(ft.frame, ft.time, ft.tracks, ft.calibration)
+            size = ft.calibration.image_size or size
+        return builder.build(fps=self.fps, image_size=size, meta={"source": "FootballTracker"})

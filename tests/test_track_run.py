@@ -1,0 +1,139 @@
+"""The end-to-end tracking job: FootballTracker, `touchline track`, resume, finishing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from touchline.cli import app
+from touchline.errors import TouchlineError
+from touchline.eval.tracking_e2e import SimulatedDetector, evaluate_tracks
+from touchline.synth import GroundTruth, SynthConfig, synthesize
+from touchline.track.football import FootballTracker
+from touchline.track.run import PARTIAL, finish_tracks, track_video
+from touchline.tracks import read_tracks
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("clip")
+    synthesize(SynthConfig(seconds=1.6, size=(640, 360), seed=5, camera="builtin"), out)
+    return out
+
+
+def test_football_tracker_on_a_synthetic_clip(clip: Path) -> None:
+    gt = GroundTruth.read(clip)
+    ft = FootballTracker(detector=SimulatedDetector(gt, seed=2))
+    tracks = ft(clip / "clip.mp4")
+    df = tracks.df
+    assert len(tracks.frames) == len(gt)
+    people = df[df["class_id"] != 3]
+    # Every row has a pitch position (the synthetic camera always sees the pitch).
+    assert np.isfinite(people[["pitch_x", "pitch_y"]].to_numpy()).all()
+    s = evaluate_tracks(tracks, gt)
+    assert s["idf1"] > 0.8
+    assert s["pitch_error_median_m"] < 1.0
+    # Frames in: the same object tracked twice gives the same table.
+    again = FootballTracker(detector=SimulatedDetector(gt, seed=2))(clip / "clip.mp4")
+    pd.testing.assert_frame_equal(again.df, df)
+
+
+def test_track_video_writes_everything(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = track_video(clip / "clip.mp4", out, min_frames=3)
+    files = set(summary["files"])
+    expected = {"tracks.parquet", "tracks.csv", "tracks.csv.meta.json", "annotated.mp4"}
+    assert expected | {"radar.mp4", "homographies.npz", "summary.json"} <= files | {"summary.json"}
+    assert json.loads((out / "summary.json").read_text())["frames"] == summary["frames"]
+    assert not (out / PARTIAL).exists()
+    t = read_tracks(out / "tracks.parquet")
+    c = read_tracks(out / "tracks.csv")
+    assert len(t) == len(c) == summary["rows"]
+    assert {"interpolated", "predicted"} <= set(t.df.columns)
+    assert summary["frames"] == 40
+    assert summary["tracks"] > 5
+
+
+def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+
+    def kill_at_23(stage: str, done: int, total: int) -> None:
+        if stage == "track" and done == 23:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        track_video(clip / "clip.mp4", out, checkpoint_every=10, progress=kill_at_23)
+    chunks = sorted(p.name for p in (out / PARTIAL).glob("chunk_*.npz"))
+    assert chunks == ["chunk_00000000.npz", "chunk_00000010.npz"]
+    assert not (out / "tracks.parquet").exists()
+    resumed = track_video(clip / "clip.mp4", out, checkpoint_every=10)
+    assert resumed["resumed_frames"] == 20
+    assert resumed["frames"] == 40
+    fresh = track_video(clip / "clip.mp4", tmp_path / "fresh", checkpoint_every=10)
+    a = read_tracks(out / "tracks.parquet").df
+    b = read_tracks(tmp_path / "fresh" / "tracks.parquet").df
+    # The replayed frames are identical (but for gaps filled towards later frames, the
+    # smoothing window reaching 3 frames ahead, and teams voted over the whole clip);
+    # afterwards the calibrator restarts from one frame of context, so positions may differ
+    # slightly, not the tracking.
+    head_a = a[(a["frame"] < 17) & ~a["interpolated"]]
+    head_b = b[(b["frame"] < 17) & ~b["interpolated"]]
+    pd.testing.assert_frame_equal(
+        head_a.drop(columns=["team"]).reset_index(drop=True),
+        head_b.drop(columns=["team"]).reset_index(drop=True),
+    )
+    assert abs(len(a) - len(b)) <= 0.05 * len(b)
+    assert resumed["tracks"] == fresh["tracks"]
+
+
+def test_a_stale_checkpoint_is_ignored(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    (out / PARTIAL).mkdir(parents=True)
+    (out / PARTIAL / "meta.json").write_text('{"fingerprint": "other", "chunks": ["x.npz"]}')
+    summary = track_video(clip / "clip.mp4", out, max_frames=8, annotate=False, radar=False)
+    assert summary["resumed_frames"] == 0 and summary["frames"] == 8
+
+
+def test_finish_tracks_teams_and_short_tracks() -> None:
+    rows = []
+    for f in range(6):
+        rows.append({"frame": f, "track_id": 1, "team": f % 2})  # flickering team
+    rows.append({"frame": 2, "track_id": 9, "team": 0})  # a one-frame track
+    rows.append({"frame": 4, "track_id": 0, "team": -1})  # the ball stays
+    df = pd.DataFrame(rows)
+    for c in ("x1", "y1", "x2", "y2", "foot_x", "foot_y", "pitch_x", "pitch_y", "time"):
+        df[c] = 1.0
+    df["confidence"] = 0.9
+    out = finish_tracks(df, teams={1: 1}, min_frames=2)
+    assert sorted(out["track_id"].unique().tolist()) == [0, 1]
+    assert (out.loc[out["track_id"] == 1, "team"] == 1).all()
+    assert not out["interpolated"].any()
+
+
+def test_cli_track(clip: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app,
+        ["track", str(clip / "clip.mp4"), "--out", str(tmp_path / "o"), "--max-frames", "10",
+         "--no-annotated", "--no-radar"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "tracks.parquet").exists()
+    assert not (tmp_path / "o" / "annotated.mp4").exists()
+
+
+def test_cli_track_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video")
+    res = CliRunner().invoke(app, ["track", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "broken.mp4" in res.output and "Traceback" not in res.output
+
+
+def test_track_video_no_frames(tmp_path: Path) -> None:
+    with pytest.raises(TouchlineError, match="missing"):
+        track_video(tmp_path / "missing.mp4", tmp_path / "o")
