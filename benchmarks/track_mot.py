@@ -13,6 +13,10 @@ tracker; Touchline's tracker (image space) against the ``trackers`` package's By
 OC-SORT with their default parameters (``frame_rate`` from ``seqinfo.ini``). Recorded per
 tracker: HOTA, DetA, AssA, IDF1, MOTA (fractions, pooled over the sequences as TrackEval does),
 frames per second of the tracker's ``update`` alone, and updates per second with 25 players.
+
+Ablations (``ablations`` in the JSON; ``--no-ablations`` skips them): Touchline's tracker
+without coasting (``max_coast=0``: only measured boxes are output, as ByteTrack does), and
+without coasting nor the camera shift voted from the detections (``ego_motion=False``).
 """
 
 from __future__ import annotations
@@ -20,14 +24,23 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import header, shared_root
-from touchline.eval.tracking import evaluate_tracking, format_summary
+from touchline.eval.tracking import TrackerAdapter, evaluate_tracking, format_summary
+from touchline.track import Tracker, TrackerConfig
 from touchline.utils.files import write_json_atomic
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "track_mot.json"
 KEYS = ("hota", "deta", "assa", "idf1", "mota", "idsw", "fps", "updates_per_s_25")
+
+
+def _variant(overrides: dict) -> Callable[[float], TrackerAdapter]:
+    def make(fps: float) -> TrackerAdapter:
+        return TrackerAdapter(Tracker(TrackerConfig(fps=fps, **overrides)))
+
+    return make
 
 
 def main() -> None:
@@ -37,6 +50,7 @@ def main() -> None:
     ap.add_argument("--max-frames", type=int, default=None)
     ap.add_argument("--speed-frames", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--no-ablations", dest="ablations", action="store_false")
     a = ap.parse_args()
     data = shared_root() / "mot" / "sportsmot_football_train"
     t0 = time.perf_counter()
@@ -50,6 +64,20 @@ def main() -> None:
     out = header("track_mot") | {"seconds": round(time.perf_counter() - t0, 1)} | res
     print(json.dumps({t: {k: res[t][k] for k in KEYS} for t in res["trackers"]}, indent=2))
     print(format_summary(res))
+    if a.ablations:
+        variants = {
+            "touchline_no_coast": {"max_coast": 0},
+            "touchline_no_coast_no_ego_motion": {"max_coast": 0, "ego_motion": False},
+        }
+        factories = {name: _variant(kw) for name, kw in variants.items()}
+        abl = evaluate_tracking(
+            data, trackers=factories, seed=a.seed, max_frames=a.max_frames, speed_frames=0
+        )
+        out["ablations"] = {
+            name: {"config": variants[name]} | {k: abl[name][k] for k in KEYS[:-1]}
+            for name in variants
+        }
+        print(format_summary(abl))
     write_json_atomic(a.out, out)
 
 

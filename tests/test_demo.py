@@ -124,6 +124,9 @@ def test_readme_lists_existing_files(demo: dict[str, Any]) -> None:
         "synth/tracks.csv",
         "synth/scene.parquet",
         "calibration.json",
+        "tracking.json",
+        "track/tracks.parquet",
+        "track/tracks.csv",
         "overlay.mp4",
         "radar.mp4",
         "stills/",
@@ -195,7 +198,7 @@ def test_overlay_draws_on_the_clip(demo: dict[str, Any], k: int) -> None:
     # is closer to the overlay frame than to the raw frame.
     still = cv2.imread(str(out / "stills" / f"overlay_{k:04d}.png"))
     assert mad(still, overlay) < 6
-    assert mad(still, overlay) < mad(still, raw) - 1
+    assert mad(still, overlay) < mad(still, raw) - 0.5
     radar_still = cv2.imread(str(out / "stills" / f"radar_{k:04d}.png"))
     assert mad(radar_still, radar) < 4
 
@@ -207,3 +210,20 @@ def test_demo_calibrates_the_clip_from_pixels(demo: dict[str, Any]) -> None:
     assert summary["frames"] == FRAMES and len(doc["frames"]) == FRAMES
     assert summary["calibrated"] >= 0.9 * FRAMES
     assert summary["iou_whole_mean"] >= 0.85
+
+
+def test_demo_tracks_the_clip_from_pixels(demo: dict[str, Any]) -> None:
+    """The demo runs the whole pipeline (detector, calibration, tracker, teams) and scores it."""
+    out = demo["out"]
+    doc = json.loads((out / "tracking.json").read_text())
+    scores, summary = doc["scores"], doc["summary"]
+    assert summary["frames"] == FRAMES
+    assert (out / "track" / "tracks.parquet").is_file()
+    assert (out / "track" / "tracks.csv").is_file()
+    assert scores["gt_ids"] >= 10
+    # A tiny 480x270 clip of one second: loose floors that still catch a broken stage.
+    assert scores["pitch_hota"] >= 0.5, scores
+    assert scores["idf1"] >= 0.5, scores
+    assert scores["pitch_error_median_m"] <= 1.0, scores
+    text = (out / "README.md").read_text()
+    assert "HOTA" in text and "tracking.json" in text

