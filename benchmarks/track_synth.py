@@ -19,6 +19,10 @@ re-identification, teams, gap filling) twice:
   detection from the domain gap between our renderer and real footage.
 * ``detector``: the shipped detector on the rendered pixels (trained on real broadcasts only:
   the stylised synthetic players are out of its domain, so these numbers bound the gap).
+* ``oracle``: no tracker at all: the simulated detections of ``simulated`` with their true
+  identities (false positives dropped) and the true camera. What any tracker fed these
+  detections could reach without filling misses or smoothing: the ceiling the detection noise
+  puts on the box HOTA.
 
 Scores (:func:`touchline.eval.tracking_e2e.evaluate_tracks`): HOTA, DetA, AssA, IDF1, MOTA on
 players, goalkeepers and referees; pitch-position error in metres of every tracked box matched
@@ -48,7 +52,8 @@ from touchline.synth import GroundTruth, SynthConfig, synthesize
 from touchline.track.association import box_iou
 from touchline.track.football import FootballTracker
 from touchline.track.run import track_video
-from touchline.tracks import read_tracks
+from touchline.tracks import TracksBuilder, read_tracks
+from touchline.types import Detections
 from touchline.utils.files import write_json_atomic
 
 KEYS = ("hota", "deta", "assa", "idf1", "mota", "idsw", "pitch_hota", "pitch_deta",
@@ -107,6 +112,20 @@ def run_clip(clip_dir: Path, mode: str, seed: int) -> dict[str, Any]:
     return {k: scores[k] for k in KEYS} | {"fps": summary["fps"], "frames": summary["frames"]}
 
 
+def run_oracle(clip_dir: Path, seed: int) -> dict[str, Any]:
+    gt = GroundTruth.read(clip_dir)
+    det = SimulatedDetector(gt, seed=seed)
+    builder = TracksBuilder()
+    for k in range(len(gt)):
+        d = det.detect(None)
+        truth = det.truth
+        keep = truth >= 0
+        d = Detections(d.xyxy[keep], d.confidence[keep], d.class_id[keep], truth[keep])
+        builder.add(k, k / gt.fps, d, gt.calibration(k))
+    scores = evaluate_tracks(builder.build(fps=gt.fps), gt)
+    return {k: scores[k] for k in KEYS}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
@@ -121,6 +140,7 @@ def main() -> None:
         d = work / f"seed{seed}"
         synthesize(SynthConfig(seconds=a.seconds, size=(w, h), seed=seed), d)
         clips[str(seed)] = {m: run_clip(d, m, seed) for m in ("simulated", "detector")}
+        clips[str(seed)]["oracle"] = run_oracle(d, seed)
         print(json.dumps({seed: clips[str(seed)]}))
     pooled = {
         m: {
@@ -128,7 +148,7 @@ def main() -> None:
             for k in KEYS
             if all(c[m][k] is not None for c in clips.values())
         }
-        for m in ("simulated", "detector")
+        for m in ("simulated", "detector", "oracle")
     }
     result = header("track_synth") | {
         "clips": {"seeds": a.seeds, "seconds": a.seconds, "size": [w, h]},

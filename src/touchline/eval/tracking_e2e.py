@@ -93,6 +93,7 @@ class SimulatedDetector:
         )
         self._cls = cls_of
         self._k = 0
+        self.truth = np.zeros(0, np.int64)
         self.class_names = gt.detections(0).class_names
 
     def reset(self) -> None:
@@ -100,12 +101,15 @@ class SimulatedDetector:
         self._k = 0
 
     def detect(self, image: Any) -> Detections:
-        """The detections of the next frame (``image`` is ignored)."""
+        """The detections of the next frame (``image`` is ignored); :attr:`truth` then holds
+        the true id of each row (-1 for a false positive)."""
         self._k += 1
         d = self._frames.get(self._k)
         if d is None or len(d) == 0:
+            self.truth = np.zeros(0, np.int64)
             return Detections.empty()
         ids = d.data["gt_id"]
+        self.truth = np.asarray(ids, np.int64)
         cls = np.array([self._cls.get(int(i), 0) for i in ids], np.int64)
         return Detections(xyxy=d.xyxy, confidence=d.confidence, class_id=cls)
 
