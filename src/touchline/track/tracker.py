@@ -107,6 +107,12 @@ class TrackerConfig:
         box_std_velocity: image box filter velocity noise, as a share of the box size.
         accel_std: pitch filter acceleration noise (m/s^2).
         track_ball: track ``class_id`` 3 as one ball (else balls are dropped).
+        lost_compete: lost tracks compete with the tracks seen on the previous frame for the
+            same detections in the first stage (ByteTrack); off, they only take what the
+            others left (DeepSORT's cascade, coarsely).
+        uncertainty_weight: weight of ``ln(|S| / |R|)`` (the track's position uncertainty
+            against the measurement's) added to pitch costs, as in a negative log-likelihood;
+            0 gives the plain Mahalanobis distance, which lets lost tracks steal detections.
         duplicate_iou: boxes of different classes overlapping this much are one object seen
             twice by the detector (a goalkeeper boxed as goalkeeper and as player): the
             weaker box is dropped and its class score is added to the stronger one's votes.
@@ -141,6 +147,8 @@ class TrackerConfig:
     accel_std: float = 10.0
     track_ball: bool = True
     duplicate_iou: float = 0.7
+    lost_compete: bool = True
+    uncertainty_weight: float = 8.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.low_threshold <= self.high_threshold <= 1:
@@ -565,7 +573,17 @@ class Tracker:
             R = self.pitch_kf.measurement_noise(det_std[cols][pc])
             d2 = _gating(t.pitch_mean[r], t.pitch_cov[r], det_xy[cols][pc], R)
             gate = self.config.pitch_gate * pitch_scale
-            c = d2 / gate
+            # The negative log-likelihood, not the Mahalanobis distance alone: a track lost for
+            # a while is uncertain, so every detection looks close to it; ln(|S| / |R|) makes
+            # it pay for that uncertainty, and a track seen on the last frame keeps its player.
+            P = t.pitch_cov[r][:, None, :2, :2]
+            rr = det_std[cols][pc][None, :] ** 2
+            det_s = (P[..., 0, 0] + rr) * (P[..., 1, 1] + rr) - P[..., 0, 1] * P[..., 1, 0]
+            penalty = np.log(np.maximum(det_s, 1e-12) / rr**2)
+            # Relative to the most certain candidate of each detection: the best-known track
+            # pays nothing, so the penalty ranks tracks without pushing costs over thresholds.
+            penalty -= penalty.min(axis=0, keepdims=True)
+            c = (d2 + self.config.uncertainty_weight * penalty) / gate
             c[d2 > gate] = np.inf
             sub = np.full((r.size, cols.size), np.inf)
             sub[:, pc] = c
@@ -608,13 +626,23 @@ class Tracker:
         out: list[I64] = []
         args = (boxes, score, det_xy, det_std, det_pitch_ok)
 
-        # (a) confirmed + recently lost vs high
-        cost = self._motion_cost(confirmed, high, *args, fuse=cfg.fuse_score)
-        cost = self._blend_appearance(cost, confirmed, high, feats)
-        m, un_t, un_d = linear_assignment(cost, cfg.match_threshold)
-        out.append(np.stack([confirmed[m[:, 0]], high[m[:, 1]]], axis=1))
-        rest_tracks = confirmed[un_t]
-        rest_high = high[un_d]
+        # (a) confirmed + recently lost vs high. With lost_compete off, the tracks seen on
+        # the previous frame choose first and lost ones take what is left (a lost track's
+        # wide uncertainty would otherwise make it cheap to match to anyone nearby).
+        pools = [confirmed]
+        if not cfg.lost_compete:
+            seen = t.missed[confirmed] == 0
+            pools = [confirmed[seen], confirmed[~seen]]
+        rest_high = high
+        rest_tracks_parts = []
+        for pool in pools:
+            cost = self._motion_cost(pool, rest_high, *args, fuse=cfg.fuse_score)
+            cost = self._blend_appearance(cost, pool, rest_high, feats)
+            m, un_t, un_d = linear_assignment(cost, cfg.match_threshold)
+            out.append(np.stack([pool[m[:, 0]], rest_high[m[:, 1]]], axis=1))
+            rest_tracks_parts.append(pool[un_t])
+            rest_high = rest_high[un_d]
+        rest_tracks = np.concatenate(rest_tracks_parts)
 
         # (b) tracks seen last frame vs low-confidence detections (motion only)
         recent = rest_tracks[t.missed[rest_tracks] == 0]
