@@ -269,6 +269,20 @@ class _Store:
 FeatureFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+@dataclass(frozen=True, eq=False)
+class _Frame:
+    """This frame's detections as the tracker uses them (one row per detection)."""
+
+    boxes: F64  # (n, 4) cx, cy, w, h
+    xyxy: F64  # (n, 4)
+    score: F64  # (n,)
+    xy: F64  # (n, 2) pitch metres (zeros where not pitch_ok)
+    std: F64  # (n,) pitch measurement standard deviation (m)
+    pitch_ok: B  # (n,)
+    feats: F64 | None  # (n, d) unit appearance vectors
+    votes: F64  # (n, n_classes) class scores
+
+
 class Tracker:
     """Online multi-object tracker of players, goalkeepers and referees (plus the ball).
 
@@ -391,7 +405,6 @@ class Tracker:
             self._ego_motion(boxes, score)
 
         self._pred_xyxy = _cxcywh_to_xyxy(t.box_mean)
-        self._det_xyxy = _cxcywh_to_xyxy(boxes)
         feats = self._appearance(dets, frame)
         if calibrated:
             assert calibration is not None and calibration.homography is not None
@@ -401,25 +414,16 @@ class Tracker:
             det_pitch_ok = np.isfinite(det_xy).all(axis=1)
         else:
             det_xy, det_std, det_pitch_ok = np.zeros((n, 2)), np.ones(n), np.zeros(n, bool)
-        class_votes = self._class_votes
-
-        matches = self._associate(boxes, score, det_xy, det_std, det_pitch_ok, feats)
-        self._apply_matches(
-            matches, boxes, score, det_xy, det_std, det_pitch_ok, feats, class_votes
-        )
+        f = _Frame(
+            boxes, _cxcywh_to_xyxy(boxes), score, det_xy, det_std, det_pitch_ok, feats,
+            self._class_votes,
+        )  # fmt: skip
+        matches = self._associate(f)
+        self._apply_matches(matches, f)
         matched_dets = np.zeros(n, bool)
         if len(matches):
             matched_dets[matches[:, 1]] = True
-        self._start_tracks(
-            ~matched_dets & (score >= cfg.new_track_threshold),
-            boxes,
-            score,
-            det_xy,
-            det_std,
-            det_pitch_ok,
-            feats,
-            class_votes,
-        )
+        self._start_tracks(~matched_dets & (score >= cfg.new_track_threshold), f)
         self._prune()
         if calibrated:
             self._prev_calibration = calibration
@@ -542,26 +546,17 @@ class Tracker:
 
     # ---- association -------------------------------------------------------------------------
     def _motion_cost(
-        self,
-        rows: I64,
-        cols: I64,
-        boxes: F64,
-        score: F64,
-        det_xy: F64,
-        det_std: F64,
-        det_pitch_ok: B,
-        *,
-        fuse: bool,
-        pitch_scale: float = 1.0,
+        self, rows: I64, cols: I64, f: _Frame, *, fuse: bool, pitch_scale: float = 1.0
     ) -> F64:
         """``(len(rows), len(cols))`` motion costs in [0, 1], ``inf`` where gated out."""
         t = self._tracks
+        score, det_xy, det_std, det_pitch_ok = f.score, f.xy, f.std, f.pitch_ok
         cost = np.full((rows.size, cols.size), np.inf)
         if rows.size == 0 or cols.size == 0:
             return cost
         box_rows = t.box_ok[rows]
         if box_rows.any():
-            iou = box_iou(self._pred_xyxy[rows[box_rows]], self._det_xyxy[cols])
+            iou = box_iou(self._pred_xyxy[rows[box_rows]], f.xyxy[cols])
             sim = iou * score[cols][None, :] if fuse else iou
             c = 1.0 - sim
             c[iou <= 0] = np.inf
@@ -604,19 +599,12 @@ class Tracker:
         blended[veto] = np.inf
         return np.where(np.isfinite(cost), blended, np.inf)
 
-    def _associate(
-        self,
-        boxes: F64,
-        score: F64,
-        det_xy: F64,
-        det_std: F64,
-        det_pitch_ok: B,
-        feats: F64 | None,
-    ) -> I64:
+    def _associate(self, f: _Frame) -> I64:
         """Matches ``(k, 2)`` of ``[track row, detection index]`` over all stages."""
         cfg = self.config
         t = self._tracks
-        n = boxes.shape[0]
+        score, feats = f.score, f.feats
+        n = score.shape[0]
         high = np.flatnonzero(score >= cfg.high_threshold)
         low = np.flatnonzero((score >= cfg.low_threshold) & (score < cfg.high_threshold))
         motion_ok = t.box_ok | t.pitch_ok
@@ -624,7 +612,6 @@ class Tracker:
             (t.state != TENTATIVE) & (t.missed <= cfg.lost_frames) & motion_ok
         )
         out: list[I64] = []
-        args = (boxes, score, det_xy, det_std, det_pitch_ok)
 
         # (a) confirmed + recently lost vs high. With lost_compete off, the tracks seen on
         # the previous frame choose first and lost ones take what is left (a lost track's
@@ -636,7 +623,7 @@ class Tracker:
         rest_high = high
         rest_tracks_parts = []
         for pool in pools:
-            cost = self._motion_cost(pool, rest_high, *args, fuse=cfg.fuse_score)
+            cost = self._motion_cost(pool, rest_high, f, fuse=cfg.fuse_score)
             cost = self._blend_appearance(cost, pool, rest_high, feats)
             m, un_t, un_d = linear_assignment(cost, cfg.match_threshold)
             out.append(np.stack([pool[m[:, 0]], rest_high[m[:, 1]]], axis=1))
@@ -646,14 +633,14 @@ class Tracker:
 
         # (b) tracks seen last frame vs low-confidence detections (motion only)
         recent = rest_tracks[t.missed[rest_tracks] == 0]
-        cost = self._motion_cost(recent, low, *args, fuse=False)
+        cost = self._motion_cost(recent, low, f, fuse=False)
         m, _, _ = linear_assignment(cost, cfg.low_match_threshold)
         out.append(np.stack([recent[m[:, 0]], low[m[:, 1]]], axis=1))
         matched_b = set(recent[m[:, 0]].tolist())
 
         # (c) tentative vs remaining high
         tentative = np.flatnonzero(t.state == TENTATIVE)
-        cost = self._motion_cost(tentative, rest_high, *args, fuse=cfg.fuse_score)
+        cost = self._motion_cost(tentative, rest_high, f, fuse=cfg.fuse_score)
         m, _, un_d = linear_assignment(cost, cfg.tentative_match_threshold)
         out.append(np.stack([tentative[m[:, 0]], rest_high[m[:, 1]]], axis=1))
         rest_high = rest_high[un_d]
@@ -668,16 +655,14 @@ class Tracker:
             )
             cand = np.array([c for c in cand.tolist() if c not in matched_b], np.int64)
             if cand.size:
-                cost = self._reid_cost(cand, rest_high, boxes, det_xy, det_pitch_ok, feats)
+                cost = self._reid_cost(cand, rest_high, f)
                 m, _, _ = linear_assignment(cost, 1.0)
                 out.append(np.stack([cand[m[:, 0]], rest_high[m[:, 1]]], axis=1))
         res = np.concatenate(out, axis=0) if out else np.zeros((0, 2), np.int64)
         assert res.size == 0 or res[:, 1].max() < n
         return res.astype(np.int64)
 
-    def _reid_cost(
-        self, rows: I64, cols: I64, boxes: F64, det_xy: F64, det_pitch_ok: B, feats: F64
-    ) -> F64:
+    def _reid_cost(self, rows: I64, cols: I64, f: _Frame) -> F64:
         """Re-identification costs in [0, 1] (``inf`` where impossible).
 
         On the pitch, the nearest reachable detection of the same kit wins: the cost is the
@@ -688,7 +673,8 @@ class Tracker:
         """
         t = self._tracks
         cfg = self.config
-        assert t.feature is not None
+        assert t.feature is not None and f.feats is not None
+        feats, det_xy, det_pitch_ok = f.feats, f.xy, f.pitch_ok
         app = cosine_distance(t.feature[rows], feats[cols]).astype(np.float64)
         cost: F64 = app / cfg.reid_threshold
         cost[app > cfg.reid_threshold] = np.inf
@@ -706,17 +692,9 @@ class Tracker:
         return cost
 
     # ---- updates -----------------------------------------------------------------------------
-    def _apply_matches(
-        self,
-        matches: I64,
-        boxes: F64,
-        score: F64,
-        det_xy: F64,
-        det_std: F64,
-        det_pitch_ok: B,
-        feats: F64 | None,
-        class_votes: F64,
-    ) -> None:
+    def _apply_matches(self, matches: I64, f: _Frame) -> None:
+        boxes, score, det_xy, det_std, det_pitch_ok = f.boxes, f.score, f.xy, f.std, f.pitch_ok
+        feats, class_votes = f.feats, f.votes
         t = self._tracks
         cfg = self.config
         matched = np.zeros(len(t), bool)
@@ -758,7 +736,7 @@ class Tracker:
             if feats is not None and t.det_feature is not None:
                 t.det_feature[r] = feats[d]
             t.score[r] = score[d]
-            t.meas_box[r] = self._det_xyxy[d]
+            t.meas_box[r] = f.xyxy[d]
             t.hits[r] += 1
             t.missed[r] = 0
             promote = (t.state[r] == TENTATIVE) & (t.hits[r] >= cfg.min_hits)
@@ -769,17 +747,9 @@ class Tracker:
         t.missed[um] += 1
         t.state[um & (t.state == CONFIRMED)] = LOST
 
-    def _start_tracks(
-        self,
-        mask: B,
-        boxes: F64,
-        score: F64,
-        det_xy: F64,
-        det_std: F64,
-        det_pitch_ok: B,
-        feats: F64 | None,
-        class_votes: F64,
-    ) -> None:
+    def _start_tracks(self, mask: B, f: _Frame) -> None:
+        boxes, score, det_xy, det_std, det_pitch_ok = f.boxes, f.score, f.xy, f.std, f.pitch_ok
+        feats, class_votes = f.feats, f.votes
         idx = np.flatnonzero(mask)
         k = idx.size
         if k == 0:
@@ -805,7 +775,7 @@ class Tracker:
             new.feature_ok = np.zeros(k, bool)
         new.votes = class_votes[idx].copy()
         new.score = score[idx].copy()
-        new.meas_box = self._det_xyxy[idx]
+        new.meas_box = f.xyxy[idx]
         t.extend(new)
 
     def _prune(self) -> None:
