@@ -137,3 +137,15 @@ def test_cli_track_bad_input(tmp_path: Path) -> None:
 def test_track_video_no_frames(tmp_path: Path) -> None:
     with pytest.raises(TouchlineError, match="missing"):
         track_video(tmp_path / "missing.mp4", tmp_path / "o")
+
+
+def test_finish_tracks_roles_make_keepers_of_player_tracks() -> None:
+    df = pd.DataFrame(
+        {"frame": [0, 0, 0], "track_id": [1, 2, 3], "class_id": [0, 0, 2],
+         "class_name": ["player", "player", "referee"], "team": [0, 1, -1]}
+    )  # fmt: skip
+    for c in ("x1", "y1", "x2", "y2", "foot_x", "foot_y", "pitch_x", "pitch_y", "time"):
+        df[c] = 1.0
+    out = finish_tracks(df, roles={1: 1, 2: 0, 3: 1}, min_frames=1, smooth=0)
+    assert out["class_id"].tolist() == [1, 0, 2]  # a referee is never made a keeper
+    assert out["class_name"].tolist() == ["goalkeeper", "player", "referee"]

@@ -41,7 +41,7 @@ from touchline.track.ball import BALL_TRACK_ID
 from touchline.track.football import FootballTracker, Measurement
 from touchline.tracks import Tracks, TracksBuilder
 from touchline.trajectories import interpolate_gaps, smooth_tracks
-from touchline.types import Calibration, CalibrationStatus, Detections
+from touchline.types import CLASS_NAMES, Calibration, CalibrationStatus, Detections, ObjectClass
 from touchline.utils.files import write_bytes_atomic, write_json_atomic
 
 __all__ = ["finish_tracks", "track_video"]
@@ -147,6 +147,7 @@ def finish_tracks(
     df: pd.DataFrame,
     *,
     teams: dict[int, int] | None = None,
+    roles: dict[int, int] | None = None,
     cuts: np.ndarray | None = None,
     max_gap: int = 10,
     min_frames: int = 5,
@@ -154,6 +155,9 @@ def finish_tracks(
 ) -> pd.DataFrame:
     """Final clean-up of a tracks table (a new DataFrame, sorted by frame then track).
 
+    * ``roles``: ``{track_id: class_id}``; a player track whose role is goalkeeper (e.g. from
+      :meth:`~touchline.track.teams.TeamAssigner.track_roles`: the detector often scores a
+      goalkeeper's box higher as a player) becomes a goalkeeper on every row;
     * ``teams``: ``{track_id: team}`` overrides the per-frame team (the final vote of each
       track, so a track keeps one team over the clip);
     * tracks (other than the ball, id 0) seen on fewer than ``min_frames`` frames are dropped;
@@ -178,6 +182,12 @@ def finish_tracks(
         df["interpolated"] = False
     if "predicted" not in df:
         df["predicted"] = False
+    if roles:
+        keepers = [t for t, r in roles.items() if r == int(ObjectClass.GOALKEEPER)]
+        upgrade = df["track_id"].isin(keepers) & (df["class_id"] == int(ObjectClass.PLAYER))
+        if upgrade.any():
+            df.loc[upgrade, "class_id"] = int(ObjectClass.GOALKEEPER)
+            df.loc[upgrade, "class_name"] = CLASS_NAMES[ObjectClass.GOALKEEPER]
     if teams:
         mapped = df["track_id"].map(teams)
         df["team"] = np.where(mapped.notna(), mapped, df["team"]).astype(df["team"].dtype)
@@ -317,9 +327,11 @@ def track_video(
         np.concatenate(extra["predicted"]) if extra["predicted"] else np.zeros(0, bool)
     )
     teams = ft.teams.track_teams() if ft.teams is not None else None
+    roles = ft.teams.track_roles() if ft.teams is not None else None
     df = finish_tracks(
         df,
         teams=teams,
+        roles=roles,
         cuts=np.array(cuts),
         max_gap=max_gap,
         min_frames=min_frames,
