@@ -922,3 +922,18 @@ def test_embeddings_arriving_after_the_first_frame_are_used() -> None:
             assert (norms[~measured] == 0).all()
     # Player 1 was away 15 frames (> lost_frames, < reid_frames): re-identified.
     assert ids_of(out, d) == [1, 2, 3]
+
+
+def test_a_settled_kit_is_never_matched_to_the_other_kit() -> None:
+    def det(x: float, kit: int) -> Detections:
+        return Detections(
+            xyxy=[[x, 50, x + 20, 100]], confidence=[0.9], class_id=[0], data={"kit": [kit]}
+        )
+
+    for kit_after, same_id in ((0, True), (-1, True), (1, False)):
+        tracker = Tracker()
+        for k in range(8):  # kit 0 seen 8 times: settled
+            first = tracker.update(det(100 + k, 0))
+        assert first.tracker_id.tolist() == [1]
+        later = [tracker.update(det(108 + k, kit_after)) for k in range(3)][-1]
+        assert (later.tracker_id.tolist() == [1]) is same_id, kit_after

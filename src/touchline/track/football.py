@@ -37,6 +37,9 @@ __all__ = ["FootballTracker", "FrameTracks", "Measurement"]
 
 F64 = NDArray[np.float64]
 
+KIT_LOG_ODDS = 3.0
+"""A player box shows a kit confidently when the team classifier's log-odds pass this."""
+
 
 @dataclass(frozen=True, eq=False)
 class Measurement:
@@ -221,7 +224,8 @@ class FootballTracker:
         """Track one measured frame and assign teams (the cheap, stateful half)."""
         t0 = _time.perf_counter()
         m = measurement
-        tracks = self.tracker.update(m.detections, m.calibration, image, motion=m.motion)
+        dets = self._with_kits(m.detections)
+        tracks = self.tracker.update(dets, m.calibration, image, motion=m.motion)
         n = len(tracks)
         team = np.full(n, -1, np.int64)
         if self.teams is not None and n:
@@ -231,6 +235,19 @@ class FootballTracker:
         tracks.data["team"] = team
         self.timings["track"] += _time.perf_counter() - t0
         return tracks
+
+    def _with_kits(self, dets: Detections) -> Detections:
+        """``data["kit"]``: the team whose kit a player box confidently shows (-1 unknown),
+        once the team classifier is fitted; the tracker never swaps players across kits."""
+        if self.teams is None or not self.teams.fitted or dets.embedding is None or not len(dets):
+            return dets
+        clf = self.teams.classifier
+        lo = clf.log_odds(dets.embedding)
+        kit = np.where(lo > KIT_LOG_ODDS, 1, np.where(lo < -KIT_LOG_ODDS, 0, -1))
+        kit[clf.is_outlier(dets.embedding)] = -1
+        if dets.class_id is not None:
+            kit[dets.class_id != 0] = -1
+        return replace(dets, data={**dets.data, "kit": kit.astype(np.int64)})
 
     def step(
         self, image: np.ndarray, *, frame: int | None = None, time: float | None = None

@@ -107,6 +107,10 @@ class TrackerConfig:
         box_std_velocity: image box filter velocity noise, as a share of the box size.
         accel_std: pitch filter acceleration noise (m/s^2).
         track_ball: track ``class_id`` 3 as one ball (else balls are dropped).
+        kit_min_votes, kit_share: a track's kit is settled after this many confident kit
+            sightings (``data["kit"]`` of the detections: 0, 1, or -1 unknown), this share of
+            them one kit; a settled track is never matched to a box confidently showing the
+            other kit.
         lost_compete: lost tracks compete with the tracks seen on the previous frame for the
             same detections in the first stage (ByteTrack); off, they only take what the
             others left (DeepSORT's cascade, coarsely).
@@ -148,6 +152,8 @@ class TrackerConfig:
     track_ball: bool = True
     duplicate_iou: float = 0.7
     lost_compete: bool = True
+    kit_min_votes: int = 5
+    kit_share: float = 0.8
     uncertainty_weight: float = 8.0
 
     def __post_init__(self) -> None:
@@ -200,6 +206,7 @@ class _Store:
     votes: F64 = field(default_factory=lambda: np.zeros((0, 0)))
     score: F64 = field(default_factory=lambda: np.zeros(0))
     meas_box: F64 = field(default_factory=lambda: np.zeros((0, 4)))
+    kit_votes: F64 = field(default_factory=lambda: np.zeros((0, 2)))
 
     def __post_init__(self) -> None:
         self.votes = np.zeros((0, self.n_classes))
@@ -222,6 +229,7 @@ class _Store:
         "votes",
         "score",
         "meas_box",
+        "kit_votes",
     )
 
     det_feature: F64 | None = None
@@ -281,6 +289,7 @@ class _Frame:
     pitch_ok: B  # (n,)
     feats: F64 | None  # (n, d) unit appearance vectors
     votes: F64  # (n, n_classes) class scores
+    kit: I64  # (n,) confident kit (team) of the box, -1 unknown
 
 
 class Tracker:
@@ -414,9 +423,10 @@ class Tracker:
             det_pitch_ok = np.isfinite(det_xy).all(axis=1)
         else:
             det_xy, det_std, det_pitch_ok = np.zeros((n, 2)), np.ones(n), np.zeros(n, bool)
+        kit = np.asarray(dets.data.get("kit", np.full(n, -1)), np.int64).reshape(n)
         f = _Frame(
             boxes, _cxcywh_to_xyxy(boxes), score, det_xy, det_std, det_pitch_ok, feats,
-            self._class_votes,
+            self._class_votes, kit,
         )  # fmt: skip
         matches = self._associate(f)
         self._apply_matches(matches, f)
@@ -583,7 +593,29 @@ class Tracker:
             sub = np.full((r.size, cols.size), np.inf)
             sub[:, pc] = c
             cost[pitch_rows] = sub
+        cost[self._kit_conflict(rows, cols, f)] = np.inf
         return cost
+
+    def _kit_conflict(self, rows: I64, cols: I64, f: _Frame) -> B:
+        """Pairs whose kits disagree: the track has a settled kit (``kit_min_votes``
+        confident sightings, ``kit_share`` of them one kit) and the box confidently shows the
+        other one (``data["kit"]``, e.g. from the team classifier). Players of different teams
+        never swap identities, however close they come."""
+        det_kit = f.kit[cols]
+        if not (det_kit >= 0).any():
+            return np.zeros((rows.size, cols.size), bool)
+        t = self._tracks
+        kv = t.kit_votes[rows]
+        total = kv.sum(axis=1)
+        settled = (total >= self.config.kit_min_votes) & (
+            kv.max(axis=1) >= self.config.kit_share * np.maximum(total, 1e-9)
+        )
+        track_kit = np.where(settled, np.argmax(kv, axis=1), -1)
+        return (
+            (track_kit[:, None] >= 0)
+            & (det_kit[None, :] >= 0)
+            & (track_kit[:, None] != det_kit[None, :])
+        )
 
     def _blend_appearance(self, cost: F64, rows: I64, cols: I64, feats: F64 | None) -> F64:
         cfg = self.config
@@ -689,6 +721,7 @@ class Tracker:
         cls_t = np.argmax(t.votes[rows], axis=1)
         ref = int(ObjectClass.REFEREE)
         cost[(cls_t == ref)[:, None] != (self._det_class[cols] == ref)[None, :]] = np.inf
+        cost[self._kit_conflict(rows, cols, f)] = np.inf
         return cost
 
     # ---- updates -----------------------------------------------------------------------------
@@ -733,6 +766,8 @@ class Tracker:
                 t.feature[r] = f_new
                 t.feature_ok[r] = True
             t.votes[r] += class_votes[d]
+            k = f.kit[d]
+            t.kit_votes[r[k >= 0], k[k >= 0]] += 1.0
             if feats is not None and t.det_feature is not None:
                 t.det_feature[r] = feats[d]
             t.score[r] = score[d]
@@ -774,6 +809,9 @@ class Tracker:
         else:
             new.feature_ok = np.zeros(k, bool)
         new.votes = class_votes[idx].copy()
+        new.kit_votes = np.zeros((k, 2))
+        kit = f.kit[idx]
+        new.kit_votes[np.flatnonzero(kit >= 0), kit[kit >= 0]] = 1.0
         new.score = score[idx].copy()
         new.meas_box = f.xyxy[idx]
         t.extend(new)
