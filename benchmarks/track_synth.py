@@ -147,7 +147,7 @@ def main() -> None:
         m: {
             k: round(statistics.median(c[m][k] for c in clips.values()), 4)
             for k in KEYS
-            if all(c[m][k] is not None for c in clips.values())
+            if all(c[m].get(k) is not None for c in clips.values())
         }
         for m in ("simulated", "detector", "oracle")
     }
