@@ -46,10 +46,10 @@ from _common import header, model_header
 from touchline.data import shared_file
 from touchline.detect import Detector
 from touchline.eval.detection import read_samples
+from touchline.eval.detection_metrics import box_iou
 from touchline.eval.tracking import NoiseModel
 from touchline.eval.tracking_e2e import SimulatedDetector, evaluate_tracks
 from touchline.synth import GroundTruth, SynthConfig, synthesize
-from touchline.track.association import box_iou
 from touchline.track.football import FootballTracker
 from touchline.track.run import track_video
 from touchline.tracks import TracksBuilder, read_tracks

@@ -37,12 +37,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.types import Calibration
+
 __all__ = [
     "CameraMotion",
     "CutCheck",
     "CutDetector",
     "MotionConfig",
     "MotionEstimate",
+    "calibration_motion",
     "grass_mask",
     "pitch_share",
 ]
@@ -439,6 +442,29 @@ def _apply(H: F64, p: F64) -> F64:
     q = p @ H[:2, :2].T + H[:2, 2]
     w = p @ H[2, :2] + H[2, 2]
     return q / w[:, None]
+
+
+def calibration_motion(previous: Calibration | None, current: Calibration | None) -> F64 | None:
+    """The image motion two calibrations imply: the homography taking the previous frame's
+    pixels to the current frame's through the pitch plane, or ``None`` unless both are valid,
+    of the same image size, and their composition is finite.
+
+    >>> from touchline.types import Calibration
+    >>> a = Calibration(np.diag([0.1, 0.1, 1.0]))
+    >>> b = Calibration(np.array([[0.1, 0, -1.0], [0, 0.1, 0], [0, 0, 1]]))  # panned 10 px
+    >>> calibration_motion(a, b).round(3).tolist()
+    [[1.0, 0.0, 10.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    if previous is None or current is None or not (previous.is_valid and current.is_valid):
+        return None
+    sizes = previous.image_size, current.image_size
+    if sizes[0] is not None and sizes[1] is not None and sizes[0] != sizes[1]:
+        return None
+    to_image = current.pitch_to_image_matrix
+    if previous.homography is None or to_image is None:
+        return None
+    G = np.asarray(to_image @ previous.homography, np.float64)
+    return G if np.isfinite(G).all() else None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from touchline.calib.homography import apply_homography
 from touchline.errors import DataError
 from touchline.types import Calibration, Detections, ObjectClass
 
@@ -259,13 +260,6 @@ _F = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=np
 _G = np.array([0.5, 0.5, 1.0, 1.0])
 _Q = np.outer(_G, _G) * np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]])
 """Process noise of a unit velocity change per frame (independent in x and y)."""
-
-
-def _warp(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """``(n, 2)`` points through a 3x3 homography (NaN where ``w`` vanishes)."""
-    w = points @ matrix[2, :2] + matrix[2, 2]
-    w = np.where(np.abs(w) < 1e-12, np.nan, w)
-    return np.asarray((points @ matrix[:2, :2].T + matrix[:2, 2]) / w[:, None])
 
 
 def _jacobians(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -502,20 +496,14 @@ class BallTracker:
             if m.shape != (3, 3) or not np.isfinite(m).all():
                 raise DataError(f"BallTracker.update: motion must be a finite 3x3 matrix, got {m}")
             return m
-        prev = self._prev_calibration
-        if prev is None or calibration is None:
-            return None
-        if prev.image_size and calibration.image_size and prev.image_size != calibration.image_size:
-            return None
-        to_image = calibration.pitch_to_image_matrix
-        if prev.homography is None or to_image is None:
-            return None
-        return np.asarray(to_image @ prev.homography)
+        from touchline.calib.motion import calibration_motion
+
+        return calibration_motion(self._prev_calibration, calibration)
 
     def _apply_motion(self, matrix: np.ndarray) -> None:
         if self._track is not None:
             t = self._track
-            pts = _warp(matrix, np.stack([t.x[:2], t.last]))
+            pts = apply_homography(matrix, np.stack([t.x[:2], t.last]))
             if not np.isfinite(pts).all():
                 self._end(BallTrackState.SEARCHING)
             else:
@@ -528,7 +516,7 @@ class BallTracker:
                 t.last = pts[1]
         if self._chains:
             old = np.array([c.pos for c in self._chains])
-            new = _warp(matrix, old)
+            new = apply_homography(matrix, old)
             jac = _jacobians(matrix, old)
             chains = []
             for c, p, j in zip(self._chains, new, jac, strict=True):
@@ -553,7 +541,7 @@ class BallTracker:
         to_image, to_pitch = calibration.pitch_to_image_matrix, calibration.homography
         if to_image is None or to_pitch is None:
             return fallback
-        ground = _warp(to_pitch, points)
+        ground = apply_homography(to_pitch, points)
         s = _largest_singular_values(_jacobians(to_image, ground))
         ok = np.isfinite(s) & (s > 0)
         # A ball in the air projects beyond its ground point, where the scale is smaller:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.calib.homography import apply_homography
+
 F64 = NDArray[np.float64]
 
 __all__ = ["BoxKalman", "PitchKalman", "gating_distance", "pitch_measurement_std"]
@@ -215,9 +217,7 @@ def pitch_measurement_std(
     if n == 0:
         return np.zeros(0)
     step = np.eye(2)
-    pts = np.concatenate([feet, feet + step[0], feet + step[1]], axis=0)
-    hom = np.concatenate([pts, np.ones((3 * n, 1))], axis=1) @ image_to_pitch.T
-    xy = hom[:, :2] / hom[:, 2:3]
+    xy = apply_homography(image_to_pitch, np.concatenate([feet, feet + step[0], feet + step[1]]))
     base, dx, dy = xy[:n], xy[n : 2 * n], xy[2 * n :]
     scale = np.sqrt(0.5 * (((dx - base) ** 2).sum(1) + ((dy - base) ** 2).sum(1)))  # m per px
     err = box_share * heights * scale

@@ -53,6 +53,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.calib.homography import apply_homography
 from touchline.track.appearance import cosine_distance
 from touchline.track.association import box_iou, camera_shift, linear_assignment
 from touchline.track.kalman import CHI2_95, BoxKalman, PitchKalman, pitch_measurement_std
@@ -179,11 +180,6 @@ def _xyxy_to_cxcywh(b: NDArray) -> F64:
 def _cxcywh_to_xyxy(b: F64) -> F64:
     half = np.abs(b[:, 2:4]) / 2
     return np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
-
-
-def _warp(G: F64, p: F64) -> F64:
-    q = np.concatenate([p, np.ones((p.shape[0], 1))], axis=1) @ G.T
-    return q[:, :2] / q[:, 2:3]
 
 
 @dataclass
@@ -472,12 +468,10 @@ class Tracker:
                 cut = cut or frame_cut
             est = self._cuts.last.motion
             G = None if frame_cut else est.G
-        if G is None and not cut and calibration is not None and calibration.is_valid:
-            prev = self._prev_calibration
-            if prev is not None and prev.homography is not None:
-                p2i = calibration.pitch_to_image_matrix
-                if p2i is not None:
-                    G = p2i @ prev.homography
+        if G is None and not cut:
+            from touchline.calib.motion import calibration_motion
+
+            G = calibration_motion(self._prev_calibration, calibration)
         if G is not None and (G.shape != (3, 3) or not np.isfinite(G).all()):
             G = None  # a degenerate camera change (e.g. two calibrations far apart)
         return cut, G
@@ -503,9 +497,9 @@ class Tracker:
             return
         m = t.box_mean
         corners = _cxcywh_to_xyxy(m)
-        c = _warp(G, m[:, :2])
-        tl = _warp(G, corners[:, :2])
-        br = _warp(G, corners[:, 2:])
+        c = apply_homography(G, m[:, :2])
+        tl = apply_homography(G, corners[:, :2])
+        br = apply_homography(G, corners[:, 2:])
         wh = np.abs(br - tl)
         scale = np.sqrt(np.maximum(wh[:, 0] * wh[:, 1], 1e-9) / np.maximum(m[:, 2] * m[:, 3], 1e-9))
         ok = np.isfinite(c).all(1) & np.isfinite(wh).all(1) & (scale > 0.5) & (scale < 2.0)
