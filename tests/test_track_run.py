@@ -149,3 +149,21 @@ def test_finish_tracks_roles_make_keepers_of_player_tracks() -> None:
     out = finish_tracks(df, roles={1: 1, 2: 0, 3: 1}, min_frames=1, smooth=0)
     assert out["class_id"].tolist() == [1, 0, 2]  # a referee is never made a keeper
     assert out["class_name"].tolist() == ["goalkeeper", "player", "referee"]
+
+
+def test_a_checkpoint_of_other_measurements_is_not_reused(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+
+    def kill_at_13(stage: str, done: int, total: int) -> None:
+        if stage == "track" and done == 13:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        track_video(clip / "clip.mp4", out, checkpoint_every=10, progress=kill_at_13)
+    assert (out / PARTIAL / "chunk_00000000.npz").exists()
+    # Without calibration the saved (calibrated) measurements do not apply: start afresh.
+    summary = track_video(
+        clip / "clip.mp4", out, tracker=FootballTracker(calibrator=False), checkpoint_every=10,
+        annotate=False, radar=False,
+    )  # fmt: skip
+    assert summary["resumed_frames"] == 0 and summary["calibrated_frames"] == 0

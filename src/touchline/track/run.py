@@ -134,6 +134,23 @@ def _read_chunk(
         yield int(z["frame"][i]), float(z["time"][i]), m
 
 
+def _measurement_key(ft: FootballTracker) -> dict[str, Any]:
+    """What the checkpointed measurements depend on: the detector (model, thresholds, tiling)
+    and whether frames are calibrated. The tracker's settings are not in it: saved
+    measurements are replayed through whatever tracker the new run has."""
+    det = ft.detector
+    meta = json.dumps(getattr(det, "meta", None), sort_keys=True, default=str)
+    return {
+        "detector": type(det).__name__,
+        "model": hashlib.sha256(meta.encode()).hexdigest()[:16],
+        "threshold": getattr(det, "threshold", None),
+        "class_thresholds": getattr(det, "class_thresholds", None),
+        "classes": getattr(det, "classes", None),
+        "tile": getattr(det, "tile", None),
+        "calibrated": ft.calibrator is not None,
+    }
+
+
 def _fingerprint(src: Path, options: dict[str, Any]) -> str:
     st = src.stat()
     key = json.dumps([str(src.resolve()), st.st_size, int(st.st_mtime), options], sort_keys=True)
@@ -245,7 +262,9 @@ def track_video(
     ft = tracker or FootballTracker(fps=info.fps or 25.0)
     out.mkdir(parents=True, exist_ok=True)
     partial = out / PARTIAL
-    fingerprint = _fingerprint(src, {"max_frames": max_frames, "every": checkpoint_every})
+    fingerprint = _fingerprint(
+        src, {"max_frames": max_frames, "every": checkpoint_every} | _measurement_key(ft)
+    )
     chunks: list[Path] = []
     meta_path = partial / "meta.json"
     if meta_path.exists():
