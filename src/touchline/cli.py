@@ -496,6 +496,301 @@ def eval_tracking(
     typer.echo(format_summary(res))
 
 
+# --------------------------------------------------------------------------------------------
+# Tracking data: conversion, trajectory clean-up, analysis of play
+# --------------------------------------------------------------------------------------------
+_PROVIDER_HELP = (
+    "Read with kloppy from this provider (skillcorner, tracab, metrica, sportec, pff, ...); "
+    "give its files with --file."
+)
+_FILE_HELP = "A provider file or loader option as KEY=VALUE, e.g. raw_data=match.jsonl (repeat)."
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in pairs or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}")
+        v: Any = value.strip()
+        if re.fullmatch(r"-?\d+", v):
+            v = int(v)
+        out[key.strip()] = v
+    return out
+
+
+def _read_tracks(source: Path | None, provider: str | None, files: list[str] | None) -> Any:
+    """Any tracking input as a Tracks table: a file (sniffed) or a kloppy provider's files."""
+    from touchline.io import KLOPPY_PROVIDERS, load_tracking, read_tracking
+
+    if provider and provider.lower() in KLOPPY_PROVIDERS:
+        return load_tracking(provider.lower(), **_options(files))
+    if source is None:
+        raise typer.BadParameter("give a tracking file, or --provider with its --file options")
+    return read_tracking(source, provider=provider)
+
+
+def _frame_range(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[:-]\s*(\d+)\s*)?", text)
+    if not m:
+        raise typer.BadParameter(f"expected a frame or a range FIRST:LAST, got {text!r}")
+    first = int(m.group(1))
+    last = int(m.group(2)) if m.group(2) else first
+    if last < first:
+        raise typer.BadParameter(f"frame range {text!r} ends before it starts")
+    return list(range(first, last + 1))
+
+
+@app.command()
+def convert(
+    source: Annotated[
+        Path | None, typer.Argument(help="A tracking file: touchline table, LastRow CSV, CDF.")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output: .parquet, .csv or .jsonl (CDF).")
+    ] = Path("tracks.parquet"),
+    provider: Annotated[str | None, typer.Option(help=_PROVIDER_HELP)] = None,
+    file: Annotated[list[str] | None, typer.Option("--file", help=_FILE_HELP)] = None,
+) -> None:
+    """Convert tracking data between formats (any kloppy provider, LastRow, CDF, our tables)."""
+    from touchline.io import write_tracking
+
+    with _errors():
+        tracks = _read_tracks(source, provider, file)
+        path = write_tracking(tracks, out)
+    console.print(
+        f"[green]converted[/] {len(tracks.frames)} frames, {len(tracks.track_ids)} tracks -> {path}"
+    )
+
+
+traj_app = typer.Typer(
+    help="Clean up trajectories: fill, smooth, remove, merge, add, combine runs.",
+    no_args_is_help=True,
+)
+app.add_typer(traj_app, name="trajectories")
+
+
+def _write(tracks: Any, out: Path, what: str) -> None:
+    from touchline.io import write_tracking
+
+    path = write_tracking(tracks, out)
+    console.print(
+        f"[green]{what}[/] {len(tracks.frames)} frames, {len(tracks.track_ids)} tracks -> {path}"
+    )
+
+
+@traj_app.command("clean")
+def traj_clean(
+    source: Annotated[Path, typer.Argument(help="A tracks table (or LastRow/CDF file).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet, .csv or .jsonl.")],
+    max_gap: Annotated[
+        int, typer.Option(help="Fill gaps up to this many missing frames (linear).")
+    ] = 10,
+    smooth: Annotated[
+        str, typer.Option(help="Smoother: savgol, rts (Kalman + RTS) or none.")
+    ] = "savgol",
+    window: Annotated[int, typer.Option(help="Savitzky-Golay window, frames (odd).")] = 7,
+    kinematics: Annotated[
+        bool, typer.Option(help="Add vx, vy, speed, ax, ay, acceleration (physical caps).")
+    ] = True,
+) -> None:
+    """Fill short gaps, smooth pitch positions and add velocities and accelerations."""
+    from touchline import trajectories as tr
+
+    if smooth not in ("savgol", "rts", "none"):
+        raise typer.BadParameter(f"--smooth must be savgol, rts or none, got {smooth!r}")
+    with _errors():
+        t = _read_tracks(source, None, None)
+        t = t.with_table(tr.interpolate_gaps(t.df, max_gap=max_gap))
+        if smooth == "savgol":
+            t = t.with_table(tr.smooth_tracks(t.df, window=window, exclude_ids=[0]))
+        elif smooth == "rts":
+            t = tr.rts_smooth(t)
+        if kinematics:
+            t = tr.kinematics(t)
+        _write(t, out, "cleaned")
+
+
+@traj_app.command("remove")
+def traj_remove(
+    source: Annotated[Path, typer.Argument(help="A tracks table.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
+    ids: Annotated[list[int], typer.Option("--id", help="Track id to remove (repeat).")],
+    frames: Annotated[
+        str | None, typer.Option(help="Only at these frames: N or FIRST:LAST (inclusive).")
+    ] = None,
+) -> None:
+    """Remove tracks, or their positions over a frame range."""
+    from touchline import trajectories as tr
+
+    with _errors():
+        t = _read_tracks(source, None, None)
+        span = _frame_range(frames)
+        for tid in ids:
+            t = tr.remove_tracks(t, tid) if span is None else tr.remove_positions(t, tid, span)
+        _write(t, out, "removed from")
+
+
+@traj_app.command("merge")
+def traj_merge(
+    source: Annotated[Path, typer.Argument(help="A tracks table.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
+    into: Annotated[int, typer.Option(help="The id that remains.")],
+    ids: Annotated[list[int], typer.Option("--id", help="An id merged into --into (repeat).")],
+    frames: Annotated[
+        str | None, typer.Option(help="Only over these frames: N or FIRST:LAST.")
+    ] = None,
+    conflict: Annotated[
+        str, typer.Option(help="Both ids on one frame: error, keep (--into's row) or merge.")
+    ] = "error",
+) -> None:
+    """Merge fragments of one player into one id (optionally over a frame range)."""
+    from touchline import trajectories as tr
+
+    if conflict not in ("error", "keep", "merge"):
+        raise typer.BadParameter(f"--conflict must be error, keep or merge, got {conflict!r}")
+    with _errors():
+        t = _read_tracks(source, None, None)
+        for tid in ids:
+            t = tr.merge_tracks(t, into, tid, _frame_range(frames), conflict=conflict)  # type: ignore[arg-type]
+        _write(t, out, "merged")
+
+
+@traj_app.command("add")
+def traj_add(
+    source: Annotated[Path, typer.Argument(help="A tracks table.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
+    track_id: Annotated[int, typer.Option("--id", help="The id to add positions to.")],
+    positions: Annotated[Path, typer.Option(help="CSV with columns frame, x, y (pitch metres).")],
+    team: Annotated[int, typer.Option(help="Team of a new entity (-1, 0, 1).")] = -1,
+    class_name: Annotated[
+        str, typer.Option("--class", help="Class of a new entity: player, goalkeeper, ...")
+    ] = "player",
+) -> None:
+    """Add an entity with its trajectory, or add positions to an existing id."""
+    import pandas as pd
+
+    from touchline import trajectories as tr
+    from touchline.errors import DataError
+    from touchline.types import CLASS_NAMES
+
+    with _errors():
+        t = _read_tracks(source, None, None)
+        try:
+            pos = pd.read_csv(positions)
+        except (OSError, ValueError) as e:
+            raise DataError(f"{positions}: cannot read the positions CSV ({e})") from None
+        missing = {"frame", "x", "y"} - set(pos.columns)
+        if missing:
+            raise DataError(f"{positions}: missing columns {sorted(missing)} (need frame, x, y)")
+        if class_name not in CLASS_NAMES:
+            raise DataError(f"--class must be one of {list(CLASS_NAMES)}, got {class_name!r}")
+        xy = pos[["x", "y"]].to_numpy(float)
+        frames = pos["frame"].astype(int).tolist()
+        if track_id in set(t.track_ids.tolist()):
+            t = tr.add_positions(t, track_id, frames, xy)
+        else:
+            cid = CLASS_NAMES.index(class_name)
+            t = tr.add_track(t, track_id, frames, xy, class_id=cid, team=team)
+        _write(t, out, "added to")
+
+
+@traj_app.command("combine")
+def traj_combine(
+    first: Annotated[Path, typer.Argument(help="The first tracking run.")],
+    second: Annotated[Path, typer.Argument(help="The run to append.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
+    id_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="SECOND_ID=FIRST_ID: the same entity in both runs (repeat)."),
+    ] = None,
+    frame_offset: Annotated[int, typer.Option(help="Added to the second run's frames.")] = 0,
+    id_offset: Annotated[
+        int | None,
+        typer.Option(help="Added to unmapped ids of the second run (default: clear of the first)."),
+    ] = None,
+) -> None:
+    """Merge two tracking runs (e.g. two halves) with an id mapping and a frame offset."""
+    from touchline import trajectories as tr
+
+    with _errors():
+        a = _read_tracks(first, None, None)
+        b = _read_tracks(second, None, None)
+        mapping = {int(k): int(v) for k, v in _options(id_map).items()}
+        t = tr.combine_runs(a, b, id_map=mapping, frame_offset=frame_offset, id_offset=id_offset)
+        _write(t, out, "combined")
+
+
+@traj_app.command("suggest")
+def traj_suggest(
+    source: Annotated[Path, typer.Argument(help="A tracks table.")],
+    max_gap: Annotated[float, typer.Option(help="Longest gap between fragments, s.")] = 2.0,
+    max_speed: Annotated[float, typer.Option(help="Fastest plausible run across it, m/s.")] = 9.0,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write them here.")] = None,
+) -> None:
+    """Suggest fragments that belong to one player (reachable in time, same team)."""
+    from touchline import trajectories as tr
+    from touchline.utils.files import atomic_path
+
+    with _errors():
+        t = _read_tracks(source, None, None)
+        s = tr.suggest_merges(t, max_gap_s=max_gap, max_speed=max_speed)
+        if csv_out is not None:
+            with atomic_path(csv_out) as tmp:
+                s.to_csv(tmp, index=False)
+    if s.empty:
+        console.print("no merge suggestions")
+        return
+    typer.echo(s.to_string(index=False))
+
+
+@app.command()
+def analyze(
+    source: Annotated[
+        Path | None, typer.Argument(help="Tracks: our table, a LastRow CSV or CDF.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("analysis"),
+    provider: Annotated[str | None, typer.Option(help=_PROVIDER_HELP)] = None,
+    file: Annotated[list[str] | None, typer.Option("--file", help=_FILE_HELP)] = None,
+    surface: Annotated[
+        str, typer.Option(help="Value surface: xt (shipped), epv, xt-grid, or a .csv/.json file.")
+    ] = "xt",
+    frame: Annotated[
+        list[int] | None,
+        typer.Option("--frame", help="Key frame to plot (repeat; default: highest EDG)."),
+    ] = None,
+    animate: Annotated[
+        bool | None,
+        typer.Option("--animate/--no-animate", help="Write animation.mp4 (default: plays)."),
+    ] = None,
+    counter: Annotated[
+        float, typer.Option(help="Weight of the opponent's value where the ball would be lost.")
+    ] = 0.0,
+    move_scale: Annotated[float, typer.Option(help="Next-move kernel scale, m.")] = 8.0,
+) -> None:
+    """Possession, EDG (expected discounted goals), pitch control and Voronoi plots for a play
+    or a match; writes edg.csv, summary.json, PNGs and an animation. Resumes a killed run."""
+    from touchline.analytics.edg import EdgParams
+    from touchline.analytics.run import analyze_tracks
+
+    with _errors():
+        tracks = _read_tracks(source, provider, file)
+        params = EdgParams(move_scale=move_scale, counter=counter)
+        with _progress() as update:
+            summary = analyze_tracks(
+                tracks, out, surface=surface, params=params, key_frames=frame,
+                animate=animate, progress=update,
+            )  # fmt: skip
+    poss = ", ".join(f"team {k}: {v:.0%}" for k, v in summary["possession"].items())
+    goals = len(summary["goals"])
+    console.print(
+        f"[green]analysed[/] {summary['frames']} frames ({poss} possession; {goals} goals; "
+        f"{summary['timings']['total_s']} s) -> {out}/"
+    )
+
+
 def main() -> None:
     """Entry point of the ``touchline`` console script."""
     app(prog_name="touchline")

@@ -43,11 +43,11 @@ class DataError(TouchlineError):
 
 
 class DependencyError(TouchlineError):
-    """An optional dependency is missing; the message names the extra to install."""
+    """A dependency is missing; the message names the extra to install (``extra=None``: a core
+    dependency, reinstall touchline)."""
 
-    def __init__(self, package: str, extra: str) -> None:
+    def __init__(self, package: str, extra: str | None) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(
-            f"this feature needs the '{package}' package: pip install 'touchline[{extra}]'"
-        )
+        fix = f"pip install 'touchline[{extra}]'" if extra else "reinstall touchline"
+        super().__init__(f"this feature needs the '{package}' package: {fix}")

@@ -426,6 +426,21 @@ class Tracks:
             f"fps={self._fps}, image_size={self._image_size})"
         )
 
+    def with_table(self, df: pd.DataFrame) -> Tracks:
+        """A new table holding ``df`` with this one's ``fps``, sizes and ``meta``.
+
+        >>> t = Tracks.empty(fps=25.0)
+        >>> t.with_table(t.df.copy()).fps
+        25.0
+        """
+        return Tracks(
+            df,
+            fps=self.fps,
+            image_size=self.image_size,
+            pitch_size=self.pitch_size,
+            meta=self.meta,
+        )
+
     # ---- construction -----------------------------------------------------------------------
 
     @classmethod
@@ -444,6 +459,55 @@ class Tracks:
         """
         df = pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in TRACK_COLUMNS})
         return cls(df, fps=fps, image_size=image_size, pitch_size=pitch_size, meta=meta)
+
+    @classmethod
+    def from_positions(
+        cls,
+        df: pd.DataFrame,
+        *,
+        fps: float | None = None,
+        image_size: tuple[int, int] | None = None,
+        pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Tracks:
+        """A table from pitch positions alone (provider tracking data, hand-made plays).
+
+        ``df`` needs ``frame``, ``track_id``, ``pitch_x`` and ``pitch_y``; the other canonical
+        columns are filled when absent: ``time`` from ``fps`` (else NaN), ``class_id`` from
+        ``class_name`` (else -1), ``class_name`` from ``class_id``, ``team`` -1, image columns
+        and confidences NaN. Extra columns are kept.
+
+        >>> t = Tracks.from_positions(pd.DataFrame({"frame": [0, 1], "track_id": 7,
+        ...     "class_name": "player", "pitch_x": [1.0, 2.0], "pitch_y": 3.0}), fps=10)
+        >>> t.df[["time", "class_id", "team"]].values.tolist()
+        [[0.0, 0.0, -1.0], [0.1, 0.0, -1.0]]
+        """
+        need = [c for c in ("frame", "track_id", "pitch_x", "pitch_y") if c not in df.columns]
+        if need:
+            raise DataError(f"Tracks.from_positions: missing columns {need}")
+        out = df.copy()
+        n = len(out)
+        if "time" not in out.columns:
+            frames = out["frame"].to_numpy(np.float64)
+            out["time"] = frames / fps if fps else np.full(n, np.nan)
+        names = {name: k for k, name in enumerate(CLASS_NAMES)}
+        if "class_id" not in out.columns:
+            if "class_name" in out.columns:
+                out["class_id"] = [names.get(str(v).lower(), -1) for v in out["class_name"]]
+            else:
+                out["class_id"] = -1
+        if "class_name" not in out.columns:
+            ids = out["class_id"].to_numpy(np.int64)
+            out["class_name"] = [
+                CLASS_NAMES[i] if 0 <= i < len(CLASS_NAMES) else UNKNOWN_CLASS_NAME for i in ids
+            ]
+        if "team" not in out.columns:
+            out["team"] = -1
+        for col in TRACK_COLUMNS:
+            if col.name not in out.columns:
+                out[col.name] = np.nan
+        ordered = [*TRACK_COLUMN_NAMES, *(c for c in out.columns if c not in TRACK_COLUMN_NAMES)]
+        return cls(out[ordered], fps=fps, image_size=image_size, pitch_size=pitch_size, meta=meta)
 
     @classmethod
     def from_frames(

@@ -314,13 +314,7 @@ def _table(tracks: Tracks | pd.DataFrame, who: str) -> pd.DataFrame:
 def _like(tracks: TracksLike, out: pd.DataFrame) -> TracksLike:
     """``out`` as the type of ``tracks`` (a Tracks keeps its metadata)."""
     if isinstance(tracks, Tracks):
-        return Tracks(
-            out,
-            fps=tracks.fps,
-            image_size=tracks.image_size,
-            pitch_size=tracks.pitch_size,
-            meta=tracks.meta,
-        )
+        return tracks.with_table(out)
     return out
 
 

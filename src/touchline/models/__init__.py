@@ -1,11 +1,11 @@
 """Shipped model weights: ONNX files inside the package, checked against a manifest of SHA-256s.
 
 ``manifest.json`` lists every shipped model: its file, size, checksum and the command that made
-it. :func:`load_session` verifies the checksum before onnxruntime opens the file, so a truncated
+it. Data models (the ``xt`` value surface) are JSON files that are their own metadata. :func:`load_session` verifies the checksum before onnxruntime opens the file, so a truncated
 or swapped file fails with a clear error instead of wrong numbers. Nothing is ever downloaded.
 
 >>> sorted(available())
-['calib', 'detect']
+['calib', 'detect', 'xt']
 >>> path = model_path("calib")
 >>> path.suffix
 '.onnx'

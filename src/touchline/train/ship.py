@@ -24,25 +24,42 @@ MAX_BYTES = 25 * 1024 * 1024
 
 
 def ship(onnx_file: Path, name: str, command: str, models_dir: Path = MODELS_DIR) -> dict:
-    """Install ``onnx_file`` (+ the ``.json`` beside it) as shipped model ``name``."""
+    """Install ``onnx_file`` (+ the ``.json`` beside it) as shipped model ``name``.
+
+    A ``.json`` file instead of an ONNX one is a data model (e.g. a value surface): it must
+    parse as a JSON object with ``values``, and it is its own metadata.
+    """
     onnx_file = Path(onnx_file)
-    meta_file = onnx_file.with_suffix(".json")
     size = onnx_file.stat().st_size
     if size > MAX_BYTES:
         raise DataError(f"{onnx_file}: {size / 1e6:.1f} MB is over the 25 MB limit for shipping")
-    if not meta_file.is_file():
-        raise DataError(f"{onnx_file}: metadata {meta_file.name} missing beside it")
-    load_session(onnx_file, threads=1)  # must load
-    meta = json.loads(meta_file.read_text())
-    meta["command"] = command
-    write_bytes_atomic(models_dir / f"{name}.onnx", onnx_file.read_bytes())
-    write_text_atomic(models_dir / f"{name}.json", json.dumps(meta, indent=1) + "\n")
+    suffix = onnx_file.suffix.lower()
+    if suffix == ".json":
+        try:
+            meta = json.loads(onnx_file.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise DataError(f"{onnx_file}: not readable JSON ({e})") from None
+        if not isinstance(meta, dict) or "values" not in meta:
+            raise DataError(f"{onnx_file}: a data model must be a JSON object with 'values'")
+        meta["command"] = command
+        target = models_dir / f"{name}.json"
+        write_text_atomic(target, json.dumps(meta) + "\n")
+    else:
+        meta_file = onnx_file.with_suffix(".json")
+        if not meta_file.is_file():
+            raise DataError(f"{onnx_file}: metadata {meta_file.name} missing beside it")
+        load_session(onnx_file, threads=1)  # must load
+        meta = json.loads(meta_file.read_text())
+        meta["command"] = command
+        target = models_dir / f"{name}.onnx"
+        write_bytes_atomic(target, onnx_file.read_bytes())
+        write_text_atomic(models_dir / f"{name}.json", json.dumps(meta, indent=1) + "\n")
     manifest_file = models_dir / MANIFEST.name
     manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {}
     manifest[name] = {
-        "file": f"{name}.onnx",
-        "bytes": size,
-        "sha256": sha256(models_dir / f"{name}.onnx"),
+        "file": target.name,
+        "bytes": target.stat().st_size,
+        "sha256": sha256(target),
         "command": command,
     }
     write_text_atomic(manifest_file, json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,258 @@
+"""Game states: a tracks table as dense per-frame arrays, the input of every analysis of play.
+
+:class:`GameStates` holds, for ``F`` frames and ``P`` people (players and goalkeepers of the
+two teams), positions ``xy (F, P, 2)`` and velocities ``vel (F, P, 2)`` in pitch metres (NaN
+where a person is not seen), each person's team and goalkeeper flag, the ball ``(F, 2)`` and
+which way team 0 attacks in each frame. Built once from a :class:`~touchline.tracks.Tracks`
+with vectorised indexing, it lets pitch control, possession and EDG run over a whole match
+without per-frame DataFrame filtering.
+
+Attacking direction (``direction[f]``: +1 when team 0 attacks towards ``x = length``, -1
+towards ``x = 0``) comes from ``tracks.meta["attack_direction"]`` when the importer recorded
+it (``{"1": "right", "2": "left"}`` by period, with a ``period`` column, or one value for the
+whole table); otherwise it is inferred per period from where each team's goalkeeper (else its
+outfield players) stands on average: a team defends the goal it stands nearer to.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"frame": np.repeat([0, 1, 2], 3), "track_id": [0, 5, 6] * 3,
+...     "class_name": ["ball", "player", "player"] * 3, "team": [-1, 0, 1] * 3,
+...     "pitch_x": [50., 40., 60., 51., 41., 60., 52., 42., 60.], "pitch_y": 30.0})
+>>> s = GameStates.from_tracks(Tracks.from_positions(df, fps=10))
+>>> s.xy.shape, s.ball[1].tolist(), s.vel[:, 0].round(1).tolist(), s.direction.tolist()
+((3, 2, 2), [51.0, 30.0], [[10.0, 0.0], [10.0, 0.0], [10.0, 0.0]], [1, 1, 1])
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from touchline.errors import DataError
+from touchline.pitch import Pitch
+from touchline.tracks import Tracks
+from touchline.types import ObjectClass
+
+__all__ = ["GameStates", "infer_direction"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+_PEOPLE = (int(ObjectClass.PLAYER), int(ObjectClass.GOALKEEPER))
+_DIRECTIONS = {"right": 1, "left": -1, "left_to_right": 1, "right_to_left": -1}
+
+
+@dataclass(frozen=True)
+class GameStates:
+    """Dense per-frame arrays of a tracks table (see the module docstring).
+
+    Attributes:
+        frames: ``(F,)`` frame indices, increasing.
+        times: ``(F,)`` seconds.
+        ids: ``(P,)`` track ids of the people.
+        team: ``(P,)`` 0 or 1.
+        goalkeeper: ``(P,)`` True for a goalkeeper.
+        xy: ``(F, P, 2)`` pitch positions, m; NaN where not seen.
+        vel: ``(F, P, 2)`` velocities, m/s; NaN where unknown.
+        ball: ``(F, 2)`` ball position, m; NaN where not seen.
+        direction: ``(F,)`` +1 when team 0 attacks towards ``x = length``, -1 otherwise.
+        period: ``(F,)`` match period (1 when the table has none).
+        pitch: the pitch.
+    """
+
+    frames: IntArray
+    times: FloatArray
+    ids: IntArray
+    team: NDArray[np.int8]
+    goalkeeper: NDArray[np.bool_]
+    xy: FloatArray
+    vel: FloatArray
+    ball: FloatArray
+    direction: NDArray[np.int8]
+    period: IntArray
+    pitch: Pitch
+
+    def __len__(self) -> int:
+        return int(self.frames.size)
+
+    def index(self, frame: int) -> int:
+        """Row of ``frame`` in the arrays (DataError when the table has no such frame)."""
+        k = int(np.searchsorted(self.frames, frame))
+        if k >= self.frames.size or self.frames[k] != frame:
+            raise DataError(
+                f"frame {frame} is not in the tracks (frames {self.frames[0]}..{self.frames[-1]})"
+                if self.frames.size
+                else f"frame {frame}: the tracks are empty"
+            )
+        return k
+
+    def side(self, k: int, team: int) -> tuple[FloatArray, FloatArray, int | None]:
+        """Positions, velocities and goalkeeper row of ``team`` at array row ``k`` (seen only)."""
+        sel = (self.team == team) & np.isfinite(self.xy[k]).all(axis=1)
+        gk = np.flatnonzero(self.goalkeeper[sel])
+        return self.xy[k, sel], self.vel[k, sel], int(gk[0]) if gk.size else None
+
+    def attack(self, k: int, team: int) -> str:
+        """``"right"`` or ``"left"``: the way ``team`` attacks at array row ``k``."""
+        d = int(self.direction[k]) * (1 if team == 0 else -1)
+        return "right" if d > 0 else "left"
+
+    @classmethod
+    def from_tracks(
+        cls, tracks: Tracks, *, max_speed: float | None = 12.0, window: int | None = None
+    ) -> GameStates:
+        """Build the arrays from a tracks table (pitch positions; boxes are not needed).
+
+        People are rows of class player or goalkeeper with team 0 or 1 (a track's team and
+        goalkeeper flag are its majority values); the ball is the most confident ball row of
+        each frame. Velocities are the table's ``vx``/``vy`` columns when present, else
+        :func:`touchline.trajectories.kinematics` (``window``, ``max_speed``).
+        """
+        from touchline.trajectories import kinematics
+
+        df = tracks.df
+        for col in ("frame", "track_id", "pitch_x", "pitch_y"):
+            if col not in df.columns:
+                raise DataError(f"game states: the tracks table has no {col!r} column")
+        if not len(df):
+            raise DataError("game states: the tracks table is empty")
+        cls_id = _class_ids(df)
+        frames = np.unique(df["frame"].to_numpy(np.int64))
+        fi_all = np.searchsorted(frames, df["frame"].to_numpy(np.int64))
+        times = np.full(frames.size, np.nan)
+        if "time" in df.columns:
+            times[fi_all] = df["time"].to_numpy(np.float64)
+        if not np.isfinite(times).all():
+            fps = tracks.fps or 25.0
+            times = np.where(np.isfinite(times), times, frames / fps)
+        team_all = df["team"].to_numpy(np.int64) if "team" in df.columns else np.full(len(df), -1)
+        people = np.isin(cls_id, _PEOPLE) & np.isin(team_all, (0, 1))
+        pdf = df[people]
+        if not {"vx", "vy"} <= set(pdf.columns):
+            kin_fps = None if "time" in pdf.columns else (tracks.fps or 25.0)
+            pdf = kinematics(pdf, fps=kin_fps, max_speed=max_speed, max_accel=None, window=window)
+        ids = np.unique(pdf["track_id"].to_numpy(np.int64))
+        pi = np.searchsorted(ids, pdf["track_id"].to_numpy(np.int64))
+        fi = fi_all[people]
+        n_f, n_p = frames.size, ids.size
+        xy = np.full((n_f, n_p, 2), np.nan)
+        vel = np.full((n_f, n_p, 2), np.nan)
+        xy[fi, pi, 0] = pdf["pitch_x"].to_numpy(np.float64)
+        xy[fi, pi, 1] = pdf["pitch_y"].to_numpy(np.float64)
+        vel[fi, pi, 0] = pdf["vx"].to_numpy(np.float64)
+        vel[fi, pi, 1] = pdf["vy"].to_numpy(np.float64)
+        # Run ends have no central difference: carry the neighbouring velocity (two frames at
+        # most) so the first and last seen frames of a player do not stand still.
+        flat = pd.DataFrame(vel.reshape(n_f, n_p * 2))
+        filled = flat.ffill(limit=2).bfill(limit=2).to_numpy().reshape(n_f, n_p, 2)
+        vel = np.where(np.isfinite(xy), filled, np.nan)
+        team = _majority(pi, team_all[people], n_p).astype(np.int8)
+        gk_votes = np.bincount(
+            pi, weights=cls_id[people] == int(ObjectClass.GOALKEEPER), minlength=n_p
+        )
+        goalkeeper = gk_votes > np.bincount(pi, minlength=n_p) / 2
+        ball = np.full((n_f, 2), np.nan)
+        is_ball = cls_id == int(ObjectClass.BALL)
+        if is_ball.any():
+            bdf = df[is_ball]
+            conf = (
+                bdf["confidence"].to_numpy(np.float64)
+                if "confidence" in bdf.columns
+                else np.zeros(len(bdf))
+            )
+            conf = np.nan_to_num(conf, nan=-1.0)
+            ok = np.isfinite(bdf[["pitch_x", "pitch_y"]].to_numpy(np.float64)).all(axis=1)
+            order = np.lexsort((conf, ok))  # best last: seen, then most confident
+            bfi = fi_all[is_ball][order]
+            ball[bfi] = bdf[["pitch_x", "pitch_y"]].to_numpy(np.float64)[order]
+        period = np.ones(n_f, np.int64)
+        if "period" in df.columns:
+            period[fi_all] = df["period"].to_numpy(np.int64)
+        pitch = Pitch.of_size(*tracks.pitch_size)
+        direction = _directions(tracks.meta, period, xy, team, goalkeeper, pitch)
+        return cls(frames, times, ids, team, goalkeeper, xy, vel, ball, direction, period, pitch)
+
+
+def _class_ids(df: pd.DataFrame) -> IntArray:
+    """Class ids from ``class_id``, falling back to ``class_name`` where it is -1 or absent."""
+    from touchline.types import CLASS_NAMES
+
+    n = len(df)
+    out = df["class_id"].to_numpy(np.int64).copy() if "class_id" in df.columns else np.full(n, -1)
+    if "class_name" in df.columns and (out < 0).any():
+        names = df["class_name"].astype(str).str.lower().to_numpy()
+        for k, name in enumerate(CLASS_NAMES):
+            out[(out < 0) & (names == name)] = k
+    return out
+
+
+def _majority(group: IntArray, values: IntArray, n: int) -> IntArray:
+    """Most frequent value of ``values`` (0 or 1) per group."""
+    ones = np.bincount(group, weights=values == 1, minlength=n)
+    total = np.bincount(group, minlength=n)
+    return (ones * 2 > total).astype(np.int64)
+
+
+def infer_direction(
+    xy: FloatArray, team: NDArray[np.int8], goalkeeper: NDArray[np.bool_], pitch: Pitch
+) -> int:
+    """+1 when team 0 attacks towards ``x = length``, from mean positions over ``xy (F, P, 2)``.
+
+    Each team defends the goal its goalkeeper stands nearer to; without both keepers, the team
+    whose outfield players stand further left on average defends the left goal.
+
+    >>> xy = np.array([[[10.0, 30.0], [95.0, 30.0]]])
+    >>> infer_direction(xy, np.array([0, 1], np.int8), np.array([True, True]), Pitch())
+    1
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_x = np.nanmean(xy[..., 0], axis=0)  # (P,)
+    keepers = [np.flatnonzero(goalkeeper & (team == t) & np.isfinite(mean_x)) for t in (0, 1)]
+    if keepers[0].size and keepers[1].size:
+        return 1 if mean_x[keepers[0]].mean() < mean_x[keepers[1]].mean() else -1
+    if keepers[0].size or keepers[1].size:
+        t = 0 if keepers[0].size else 1
+        left = mean_x[keepers[t]].mean() < pitch.length / 2
+        return 1 if left == (t == 0) else -1
+    sel = [(team == t) & np.isfinite(mean_x) for t in (0, 1)]
+    if not (sel[0].any() and sel[1].any()):
+        return 1
+    m = [float(mean_x[s].mean()) for s in sel]
+    if not np.isfinite(m).all():
+        return 1
+    return 1 if m[0] <= m[1] else -1
+
+
+def _directions(
+    meta: Mapping[str, Any],
+    period: IntArray,
+    xy: FloatArray,
+    team: NDArray[np.int8],
+    goalkeeper: NDArray[np.bool_],
+    pitch: Pitch,
+) -> NDArray[np.int8]:
+    out = np.zeros(period.size, np.int8)
+    given = meta.get("attack_direction")
+    for p in np.unique(period):
+        rows = period == p
+        value: Any = None
+        if isinstance(given, str):
+            value = given
+        elif isinstance(given, Mapping):
+            value = given.get(str(int(p)), given.get(int(p)))
+        if value is not None:
+            if str(value).lower() not in _DIRECTIONS:
+                raise DataError(
+                    f"tracks meta attack_direction for period {p}: expected 'right' or 'left', "
+                    f"got {value!r}"
+                )
+            out[rows] = _DIRECTIONS[str(value).lower()]
+        else:
+            out[rows] = infer_direction(xy[rows], team, goalkeeper, pitch)
+    return out

@@ -1,0 +1,137 @@
+"""Game states and possession: hand-checked on small tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from touchline.analytics.possession import possession
+from touchline.analytics.state import GameStates, infer_direction
+from touchline.errors import DataError
+from touchline.pitch import Pitch
+from touchline.tracks import Tracks
+
+
+def _table(rows: list[tuple[int, int, str, int, float, float]], **meta: object) -> Tracks:
+    df = pd.DataFrame(
+        rows, columns=["frame", "track_id", "class_name", "team", "pitch_x", "pitch_y"]
+    )
+    return Tracks.from_positions(df, fps=10, meta=meta or None)
+
+
+def _play(n: int = 5) -> list[tuple[int, int, str, int, float, float]]:
+    rows = []
+    for f in range(n):
+        rows += [
+            (f, 0, "ball", -1, 50.0 + f, 30.0),
+            (f, 1, "player", 0, 50.0 + f, 30.5),  # dribbles right at 10 m/s
+            (f, 2, "goalkeeper", 0, 5.0, 34.0),
+            (f, 3, "player", 1, 70.0, 30.0),
+            (f, 4, "goalkeeper", 1, 100.0, 34.0),
+        ]
+    return rows
+
+
+def test_states_arrays_hand_checked() -> None:
+    s = GameStates.from_tracks(_table(_play()))
+    assert s.frames.tolist() == [0, 1, 2, 3, 4]
+    assert s.ids.tolist() == [1, 2, 3, 4]
+    assert s.team.tolist() == [0, 0, 1, 1]
+    assert s.goalkeeper.tolist() == [False, True, False, True]
+    np.testing.assert_allclose(s.xy[2, 0], [52.0, 30.5])
+    np.testing.assert_allclose(s.ball[4], [54.0, 30.0])
+    # central differences inside, the neighbouring value carried to the run's ends
+    np.testing.assert_allclose(s.vel[:, 0, 0], 10.0)
+    np.testing.assert_allclose(s.vel[:, 2], 0.0)
+    np.testing.assert_allclose(s.times, np.arange(5) / 10)
+    # team 0's keeper stands at x = 5: team 0 defends the left goal and attacks right
+    assert s.direction.tolist() == [1] * 5
+    assert s.attack(0, 0) == "right" and s.attack(0, 1) == "left"
+    xy, vel, gk = s.side(3, 1)
+    np.testing.assert_allclose(xy, [[70.0, 30.0], [100.0, 34.0]])
+    assert gk == 1 and vel.shape == (2, 2)
+    assert s.index(3) == 3
+    with pytest.raises(DataError, match="frame 9"):
+        s.index(9)
+
+
+def test_states_unseen_people_are_nan_and_the_best_ball_wins() -> None:
+    rows = _play(3)
+    rows = [r for r in rows if not (r[0] == 1 and r[1] == 3)]  # player 3 unseen at frame 1
+    rows.append((1, 9, "ball", -1, 10.0, 10.0))  # a second ball candidate
+    t = _table(rows)
+    df = t.df.copy()
+    df["confidence"] = np.where(df["track_id"] == 9, 0.9, 0.5)
+    s = GameStates.from_tracks(Tracks(df, fps=10))
+    assert np.isnan(s.xy[1, 2]).all()
+    assert s.side(1, 1)[0].shape == (1, 2)
+    np.testing.assert_allclose(s.ball[1], [10.0, 10.0])
+
+
+def test_direction_from_meta_per_period_and_inferred() -> None:
+    rows = _play(4)
+    t = _table(rows)
+    df = t.df.copy()
+    df["period"] = np.where(df["frame"] < 2, 1, 2)
+    s = GameStates.from_tracks(
+        Tracks(df, fps=10, meta={"attack_direction": {"1": "left", "2": "right"}})
+    )
+    assert s.direction.tolist() == [-1, -1, 1, 1]
+    bad = Tracks(df, fps=10, meta={"attack_direction": {"1": "up"}})
+    with pytest.raises(DataError, match="period 1"):
+        GameStates.from_tracks(bad)
+    # inferred: keepers swapped -> team 0 attacks left
+    xy = np.array([[[95.0, 30.0], [8.0, 30.0]]])
+    assert infer_direction(xy, np.array([0, 1], np.int8), np.array([True, True]), Pitch()) == -1
+    # without keepers: the team standing further left defends the left goal
+    xy = np.array([[[30.0, 30.0], [40.0, 20.0], [60.0, 30.0]]])
+    team = np.array([0, 0, 1], np.int8)
+    assert infer_direction(xy, team, np.zeros(3, bool), Pitch()) == 1
+
+
+def test_states_errors_name_the_problem() -> None:
+    with pytest.raises(DataError, match="empty"):
+        GameStates.from_tracks(Tracks.empty())
+
+
+def test_possession_hysteresis_and_backfill() -> None:
+    rows = []
+    ball_x = [60, 60, 51, 50.5, 50.5, 59, 69.5, 69.5, 69.5, 69.5]
+    for f, bx in enumerate(ball_x):
+        rows += [
+            (f, 0, "ball", -1, bx, 30.0),
+            (f, 1, "player", 0, 50.0, 30.0),
+            (f, 3, "player", 1, 70.0, 30.0),
+        ]
+    s = GameStates.from_tracks(_table(rows))
+    p = possession(s, radius=2.0, min_frames=3, max_relative_speed=None)
+    # frames 0-1: nobody controls; back-filled with the first team in control (team 0 at 2)
+    # frames 6-8: team 1 controls for 3 frames -> takes the ball at frame 8
+    assert p.controlled.tolist() == [False, False, True, True, True, False, True, True, True, True]
+    assert p.team.tolist() == [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+    assert p.player.tolist() == [1, 1, 1, 1, 1, 1, 1, 1, 3, 3]
+    np.testing.assert_allclose(p.distance[3], 0.5)
+    assert p.share() == {0: 0.8, 1: 0.2}
+    assert list(p.to_dataframe().columns) == ["frame", "team", "player", "controlled", "distance"]
+    with pytest.raises(DataError):
+        possession(s, radius=0)
+
+
+def test_a_shot_flying_past_a_player_is_not_controlled() -> None:
+    rows = []
+    for f in range(12):
+        # at player 1's feet for 3 frames, then shot at 20 m/s past the defender at x = 70
+        bx = 50.2 + 0.1 * f if f < 3 else 58.0 + 2.0 * (f - 3)
+        rows += [
+            (f, 0, "ball", -1, bx, 30.0),
+            (f, 1, "player", 0, 50.0, 30.0),
+            (f, 3, "player", 1, 70.0, 30.0),
+        ]
+    s = GameStates.from_tracks(_table(rows))
+    fast = possession(s, min_frames=1)
+    assert fast.controlled[:2].all()
+    assert not fast.controlled[8:11].any()  # within 2 m of player 3, but at 20 m/s
+    assert (fast.team == 0).all()
+    loose = possession(s, min_frames=1, max_relative_speed=None)
+    assert loose.controlled[9] and loose.team[9] == 1
