@@ -57,8 +57,8 @@ class GameStates:
         ids: ``(P,)`` track ids of the people.
         team: ``(P,)`` 0 or 1.
         goalkeeper: ``(P,)`` True for a goalkeeper.
-        xy: ``(F, P, 2)`` pitch positions, m; NaN where not seen.
-        vel: ``(F, P, 2)`` velocities, m/s; NaN where unknown.
+        xy: ``(F, P, 2)`` pitch positions, m (float32); NaN where not seen.
+        vel: ``(F, P, 2)`` velocities, m/s (float32); NaN where unknown.
         ball: ``(F, 2)`` ball position, m; NaN where not seen.
         direction: ``(F,)`` +1 when team 0 attacks towards ``x = length``, -1 otherwise.
         period: ``(F,)`` match period (1 when the table has none).
@@ -70,8 +70,8 @@ class GameStates:
     ids: IntArray
     team: NDArray[np.int8]
     goalkeeper: NDArray[np.bool_]
-    xy: FloatArray
-    vel: FloatArray
+    xy: NDArray[np.float32]
+    vel: NDArray[np.float32]
     ball: FloatArray
     direction: NDArray[np.int8]
     period: IntArray
@@ -140,17 +140,16 @@ class GameStates:
         pi = np.searchsorted(ids, pdf["track_id"].to_numpy(np.int64))
         fi = fi_all[people]
         n_f, n_p = frames.size, ids.size
-        xy = np.full((n_f, n_p, 2), np.nan)
-        vel = np.full((n_f, n_p, 2), np.nan)
+        # float32: a broadcast match has hundreds of (partly seen) tracks over ~35k frames
+        xy = np.full((n_f, n_p, 2), np.nan, np.float32)
+        vel = np.full((n_f, n_p, 2), np.nan, np.float32)
         xy[fi, pi, 0] = pdf["pitch_x"].to_numpy(np.float64)
         xy[fi, pi, 1] = pdf["pitch_y"].to_numpy(np.float64)
         vel[fi, pi, 0] = pdf["vx"].to_numpy(np.float64)
         vel[fi, pi, 1] = pdf["vy"].to_numpy(np.float64)
         # Run ends have no central difference: carry the neighbouring velocity (two frames at
         # most) so the first and last seen frames of a player do not stand still.
-        flat = pd.DataFrame(vel.reshape(n_f, n_p * 2))
-        filled = flat.ffill(limit=2).bfill(limit=2).to_numpy().reshape(n_f, n_p, 2)
-        vel = np.where(np.isfinite(xy), filled, np.nan)
+        _carry_ends(vel, np.isfinite(xy[..., 0]), frames=2)
         team = _majority(pi, team_all[people], n_p).astype(np.int8)
         gk_votes = np.bincount(
             pi, weights=cls_id[people] == int(ObjectClass.GOALKEEPER), minlength=n_p
@@ -178,6 +177,22 @@ class GameStates:
         return cls(frames, times, ids, team, goalkeeper, xy, vel, ball, direction, period, pitch)
 
 
+def _carry_ends(vel: np.ndarray, seen: np.ndarray, frames: int) -> None:
+    """In place: unknown velocities of seen people take the value up to ``frames`` earlier,
+    else up to ``frames`` later (forward, then backward fill with a limit)."""
+    for direction in (1, -1):
+        for _ in range(frames):
+            todo = seen & ~np.isfinite(vel[..., 0])
+            if not todo.any():
+                return
+            src = np.roll(vel, direction, axis=0)
+            if direction == 1:
+                src[0] = np.nan
+            else:
+                src[-1] = np.nan
+            vel[todo] = src[todo]
+
+
 def _class_ids(df: pd.DataFrame) -> IntArray:
     """Class ids from ``class_id``, falling back to ``class_name`` where it is -1 or absent."""
     from touchline.types import CLASS_NAMES
@@ -199,7 +214,7 @@ def _majority(group: IntArray, values: IntArray, n: int) -> IntArray:
 
 
 def infer_direction(
-    xy: FloatArray, team: NDArray[np.int8], goalkeeper: NDArray[np.bool_], pitch: Pitch
+    xy: np.ndarray, team: NDArray[np.int8], goalkeeper: NDArray[np.bool_], pitch: Pitch
 ) -> int:
     """+1 when team 0 attacks towards ``x = length``, from mean positions over ``xy (F, P, 2)``.
 
@@ -232,7 +247,7 @@ def infer_direction(
 def _directions(
     meta: Mapping[str, Any],
     period: IntArray,
-    xy: FloatArray,
+    xy: np.ndarray,
     team: NDArray[np.int8],
     goalkeeper: NDArray[np.bool_],
     pitch: Pitch,
