@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 
 from touchline.analytics.possession import possession
-from touchline.analytics.state import GameStates, infer_direction
+from touchline.analytics.state import GameStates
 from touchline.errors import DataError
-from touchline.pitch import Pitch
 from touchline.tracks import Tracks
 
 
@@ -82,12 +81,13 @@ def test_direction_from_meta_per_period_and_inferred() -> None:
     with pytest.raises(DataError, match="period 1"):
         GameStates.from_tracks(bad)
     # inferred: keepers swapped -> team 0 attacks left
-    xy = np.array([[[95.0, 30.0], [8.0, 30.0]]])
-    assert infer_direction(xy, np.array([0, 1], np.int8), np.array([True, True]), Pitch()) == -1
+    swapped = [
+        (f, t, c, tm, 105.0 - x if c == "goalkeeper" else x, y) for f, t, c, tm, x, y in rows
+    ]
+    assert set(GameStates.from_tracks(_table(swapped)).direction.tolist()) == {-1}
     # without keepers: the team standing further left defends the left goal
-    xy = np.array([[[30.0, 30.0], [40.0, 20.0], [60.0, 30.0]]])
-    team = np.array([0, 0, 1], np.int8)
-    assert infer_direction(xy, team, np.zeros(3, bool), Pitch()) == 1
+    outfield = [r for r in rows if r[2] != "goalkeeper"]  # team 0 at 50+, team 1 at 70
+    assert set(GameStates.from_tracks(_table(outfield)).direction.tolist()) == {1}
 
 
 def test_states_errors_name_the_problem() -> None:

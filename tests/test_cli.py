@@ -246,13 +246,14 @@ def test_synth_with_lastrow_tracking(tmp_path: Path, shared: Callable[[str], Pat
     # Every actor (scene table): the 20 players map one-to-one onto the CSV's players.
     scene = pd.read_parquet(out / "scene.parquet")
     s0 = scene[scene["frame"] == 0]
-    sp = s0[s0["class_id"] == int(ObjectClass.PLAYER)][["pitch_x", "pitch_y"]].to_numpy()
+    people = [int(ObjectClass.PLAYER), int(ObjectClass.GOALKEEPER)]
+    sp = s0[s0["class_id"].isin(people)][["pitch_x", "pitch_y"]].to_numpy()
     assert len(sp) == len(players)
     dist, idx = nearest(sp)
-    assert dist.max() < 1e-6
+    assert dist.max() < 1e-5
     assert sorted(idx.tolist()) == list(range(len(players)))
     sb = s0[s0["class_id"] == int(ObjectClass.BALL)][["pitch_x", "pitch_y"]].to_numpy()
-    np.testing.assert_allclose(sb, expected_ball, atol=1e-6)
+    np.testing.assert_allclose(sb, expected_ball, atol=1e-5)
 
     # The players visible in frame 0: their exact (float64) positions match within 1e-6 m, the
     # JSON's (rounded to 0.1 mm) within the rounding and the tracks table's (float32) within
@@ -260,7 +261,7 @@ def test_synth_with_lastrow_tracking(tmp_path: Path, shared: Callable[[str], Pat
     vis = {o["id"]: o["pitch"] for o in gt["frames"][0]["objects"] if o["class"] == "player"}
     assert len(vis) >= 3
     exact = s0.set_index("id").loc[sorted(vis), ["pitch_x", "pitch_y"]].to_numpy()
-    assert nearest(exact)[0].max() < 1e-6
+    assert nearest(exact)[0].max() < 1e-5
     assert nearest(np.array([vis[i] for i in sorted(vis)]))[0].max() < 5.1e-5
     tracks = pd.read_parquet(out / "tracks.parquet")
     t0 = tracks[(tracks["frame"] == 0) & (tracks["class_id"] == int(ObjectClass.PLAYER))]
@@ -310,7 +311,7 @@ def test_synth_missing_tracking_file(tmp_path: Path) -> None:
     code, _, err, exc = run(
         "synth", "--out", tmp_path / "o", *TINY, "--tracking", "/nonexistent.csv"
     )
-    assert_one_error(code, err, exc, "/nonexistent.csv", "no such tracking file")
+    assert_one_error(code, err, exc, "/nonexistent.csv", "no such file or folder")
 
 
 @pytest.mark.parametrize(
@@ -319,10 +320,10 @@ def test_synth_missing_tracking_file(tmp_path: Path) -> None:
         (
             "notes.csv",
             "just some notes\nnothing tabular here\n",
-            "not a tracking file Touchline can read",
+            "neither a touchline tracks table",
         ),
-        ("table.csv", "a,b,c\n1,2,3\n", "not a tracking file Touchline can read"),
-        ("notes.txt", "just some notes\n", "unsupported tracking file"),
+        ("table.csv", "a,b,c\n1,2,3\n", "neither a touchline tracks table"),
+        ("notes.txt", "just some notes\n", "cannot tell the tracking format"),
     ],
 )
 def test_synth_tracking_not_a_tracking_file(

@@ -23,7 +23,8 @@ def test_first_two_commands_are_make_demo_and_make_test():
     assert [line.split("#")[0].strip() for line in first[:2]] == ["make demo", "make test"]
 
 
-def test_python_examples_run(tmp_path, monkeypatch):
+def test_python_examples_run(tmp_path, monkeypatch, shared):
+    shared("tracking/lastrow/LIV_[2]-1_CHE.csv")  # the analytics example reads a real play
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     out = io.StringIO()
@@ -37,6 +38,7 @@ def test_python_examples_run(tmp_path, monkeypatch):
     assert "[[-52.5  34. ]]" in printed and "[[52.5 34. ]]" in printed
     assert "\n10\n" in printed  # probe frame count
     assert "2 0.08 (180, 320, 3)" in printed  # VideoReader start=2
+    assert "(32, 50)" in printed  # EDG's pitch control grid
 
 
 def test_info_example_matches_reality(shared):

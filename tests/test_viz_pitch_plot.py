@@ -253,8 +253,11 @@ def test_plot_frame_png_players_ball_and_labels(tmp_path: Path) -> None:
     (discs,) = _gid(ax, "players")
     assert len(discs.get_offsets()) == 8  # all but the ball
     (labels,) = _gid(ax, "labels")
-    # Jersey numbers where the metadata has them, else track ids (sorted by track id).
-    assert labels.texts == ["1", "9", "3", "11", "10", "13", "50", "60"]
+    # Some players have no jersey: track ids for all (a mix could show one number twice).
+    assert labels.texts == ["1", "2", "3", "11", "12", "13", "50", "60"]
+    every = {str(i): {"jersey": i + 100} for i in (1, 2, 3, 11, 12, 13, 50, 60)}
+    (full,) = _gid(plot_frame(_play(meta={"players": every}), 2), "labels")
+    assert full.texts == ["101", "102", "103", "111", "112", "113", "150", "160"]
     rgb = _rgb(ax)
     assert _close(_pixel(ax, rgb, 60.0, 40.0), PLOT_COLORS["ball"])  # the ball, white
     x2 = 30.0 + 5.0 * 2 / FPS

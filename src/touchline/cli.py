@@ -98,7 +98,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Seed: same seed, same clip.")] = 0,
     tracking: Annotated[
         Path | None,
-        typer.Option(help="Real tracking data to animate (Last Row CSV or a tracks table)."),
+        typer.Option(help="Real tracking data to animate (a tracks table, LastRow CSV or CDF)."),
     ] = None,
     camera: Annotated[
         str,

@@ -27,7 +27,7 @@ from touchline.analytics.pitch_control import (
     pitch_control_reference,
 )
 from touchline.analytics.possession import Possession, goal_events, possession
-from touchline.analytics.state import GameStates, infer_direction
+from touchline.analytics.state import GameStates
 from touchline.analytics.value import SURFACES, ValueSurface, load_epv, load_surface, load_xt
 from touchline.analytics.voronoi import (
     VoronoiControl,
@@ -70,7 +70,6 @@ __all__ = [
     "fit_xt_from_files",
     "goal_events",
     "grid_centres",
-    "infer_direction",
     "load_epv",
     "load_surface",
     "load_xt",

@@ -24,7 +24,6 @@ outfield players) stands on average: a team defends the goal it stands nearer to
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from touchline.pitch import Pitch
 from touchline.tracks import Tracks
 from touchline.types import ObjectClass
 
-__all__ = ["GameStates", "infer_direction"]
+__all__ = ["GameStates"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -173,7 +172,13 @@ class GameStates:
         if "period" in df.columns:
             period[fi_all] = df["period"].to_numpy(np.int64)
         pitch = Pitch.of_size(*tracks.pitch_size)
-        direction = _directions(tracks.meta, period, xy, team, goalkeeper, pitch)
+        people_rows = pdf.assign(
+            period=period[fi],
+            class_name=np.where(
+                cls_id[people] == int(ObjectClass.GOALKEEPER), "goalkeeper", "player"
+            ),
+        )
+        direction = _directions(tracks.meta, period, people_rows, pitch)
         return cls(frames, times, ids, team, goalkeeper, xy, vel, ball, direction, period, pitch)
 
 
@@ -213,47 +218,14 @@ def _majority(group: IntArray, values: IntArray, n: int) -> IntArray:
     return (ones * 2 > total).astype(np.int64)
 
 
-def infer_direction(
-    xy: np.ndarray, team: NDArray[np.int8], goalkeeper: NDArray[np.bool_], pitch: Pitch
-) -> int:
-    """+1 when team 0 attacks towards ``x = length``, from mean positions over ``xy (F, P, 2)``.
-
-    Each team defends the goal its goalkeeper stands nearer to; without both keepers, the team
-    whose outfield players stand further left on average defends the left goal.
-
-    >>> xy = np.array([[[10.0, 30.0], [95.0, 30.0]]])
-    >>> infer_direction(xy, np.array([0, 1], np.int8), np.array([True, True]), Pitch())
-    1
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean_x = np.nanmean(xy[..., 0], axis=0)  # (P,)
-    keepers = [np.flatnonzero(goalkeeper & (team == t) & np.isfinite(mean_x)) for t in (0, 1)]
-    if keepers[0].size and keepers[1].size:
-        return 1 if mean_x[keepers[0]].mean() < mean_x[keepers[1]].mean() else -1
-    if keepers[0].size or keepers[1].size:
-        t = 0 if keepers[0].size else 1
-        left = mean_x[keepers[t]].mean() < pitch.length / 2
-        return 1 if left == (t == 0) else -1
-    sel = [(team == t) & np.isfinite(mean_x) for t in (0, 1)]
-    if not (sel[0].any() and sel[1].any()):
-        return 1
-    m = [float(mean_x[s].mean()) for s in sel]
-    if not np.isfinite(m).all():
-        return 1
-    return 1 if m[0] <= m[1] else -1
-
-
 def _directions(
-    meta: Mapping[str, Any],
-    period: IntArray,
-    xy: np.ndarray,
-    team: NDArray[np.int8],
-    goalkeeper: NDArray[np.bool_],
-    pitch: Pitch,
+    meta: Mapping[str, Any], period: IntArray, people: pd.DataFrame, pitch: Pitch
 ) -> NDArray[np.int8]:
+    from touchline.io.meta import infer_attack_direction
+
     out = np.zeros(period.size, np.int8)
     given = meta.get("attack_direction")
+    inferred: dict[int, Any] | None = None
     for p in np.unique(period):
         rows = period == p
         value: Any = None
@@ -261,13 +233,14 @@ def _directions(
             value = given
         elif isinstance(given, Mapping):
             value = given.get(str(int(p)), given.get(int(p)))
-        if value is not None:
-            if str(value).lower() not in _DIRECTIONS:
-                raise DataError(
-                    f"tracks meta attack_direction for period {p}: expected 'right' or 'left', "
-                    f"got {value!r}"
-                )
-            out[rows] = _DIRECTIONS[str(value).lower()]
-        else:
-            out[rows] = infer_direction(xy[rows], team, goalkeeper, pitch)
+        if value is None:
+            if inferred is None:
+                inferred = infer_attack_direction(people, pitch.length)
+            value = inferred.get(int(p)) or "right"
+        if str(value).lower() not in _DIRECTIONS:
+            raise DataError(
+                f"tracks meta attack_direction for period {p}: expected 'right' or 'left', "
+                f"got {value!r}"
+            )
+        out[rows] = _DIRECTIONS[str(value).lower()]
     return out

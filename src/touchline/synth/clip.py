@@ -25,8 +25,6 @@ corner, x along the length, y across from the far touchline).
 from __future__ import annotations
 
 import configparser
-import csv
-import gzip
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -48,7 +46,7 @@ from touchline.synth.camera import (
 )
 from touchline.synth.game import simulate_match
 from touchline.synth.render import FrameObject, RenderedFrame, Renderer, RenderStyle
-from touchline.synth.scene import Scene, scene_from_lastrow, scene_from_tracks
+from touchline.synth.scene import Scene, scene_from_tracks
 from touchline.tracks import Tracks
 from touchline.types import CLASS_NAMES
 from touchline.utils.files import atomic_path, write_json_atomic, write_text_atomic
@@ -77,8 +75,9 @@ class SynthConfig:
         fps: frames per second.
         size: ``(width, height)`` in pixels.
         seed: drives the game, kits, camera pose, zoom drift, grass, crowd, boards and sun.
-        tracking: optional real tracking data driving the players: a Last Row CSV, or a
-            Touchline tracks table (Parquet/CSV with ``pitch_x``/``pitch_y``).
+        tracking: optional real tracking data driving the players: any file
+            :func:`touchline.io.read_tracking` reads (a Touchline tracks table, a Last Row
+            CSV, CDF JSON Lines or a folder holding them).
         camera: ``"auto"`` (real broadcast poses from ``../shared/data`` when present, else
             built-in), ``"builtin"``, or the path of an npz of broadcast homographies.
         crf: H.264 quality (lower is better; 18-23 is visually lossless to good).
@@ -123,46 +122,26 @@ class SynthClip:
 
 
 def load_scene(config: SynthConfig, pitch: Pitch | None = None) -> Scene:
-    """The motion to render: real tracking data when given, else the simple game model."""
+    """The motion to render: real tracking data when given, else the simple game model.
+
+    ``config.tracking`` is read by :func:`touchline.io.read_tracking` (a touchline tracks
+    table, a Last Row CSV or CDF) and resampled to ``config.fps`` by
+    :func:`~touchline.synth.scene.scene_from_tracks`; the scene holds at most
+    ``config.seconds`` of it.
+
+    Raises:
+        DataError: the tracking file is missing or unreadable (the message names it).
+
+    >>> scene = load_scene(SynthConfig(seconds=0.2, fps=10))
+    >>> scene.n_frames, scene.source
+    (2, 'game-model:seed=0')
+    """
     pitch = pitch or Pitch()
-    n = max(1, round(config.seconds * config.fps))
     if config.tracking is None:
         return simulate_match(config.seconds, config.fps, config.seed, pitch)
-    path = Path(config.tracking)
-    kind = _tracking_kind(path)
-    if kind == "lastrow":
-        scene = scene_from_lastrow(path, fps=config.fps, pitch=pitch)
-    else:
-        scene = scene_from_tracks(path, fps=config.fps, pitch=pitch)
-    return scene.truncated(min(n, scene.n_frames))
-
-
-_TRACKING_HELP = (
-    "expected a Last Row CSV (columns player, frame, x, y, team) or a Touchline tracks table "
-    "(.parquet or .csv with frame, track_id, pitch_x, pitch_y, ...)"
-)
-
-
-def _tracking_kind(path: Path) -> str:
-    """``"lastrow"`` or ``"tracks"``; a clear error for anything else."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such tracking file")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "tracks"
-    if suffix not in (".csv", ".csv.gz"):
-        raise DataError(f"{path}: unsupported tracking file; {_TRACKING_HELP}")
-    try:
-        opener = gzip.open if suffix == ".csv.gz" else open
-        with opener(path, "rt", newline="") as fh:
-            header = set(next(csv.reader(fh), []))
-    except (OSError, UnicodeDecodeError, EOFError) as e:
-        raise DataError(f"{path}: cannot read ({e})") from e
-    if {"player", "frame", "x", "y"} <= header:
-        return "lastrow"
-    if {"frame", "track_id", "pitch_x", "pitch_y"} <= header:
-        return "tracks"
-    raise DataError(f"{path}: not a tracking file Touchline can read; {_TRACKING_HELP}")
+    return scene_from_tracks(
+        Path(config.tracking), fps=config.fps, pitch=pitch, seconds=config.seconds
+    )
 
 
 def _choose_pose(config: SynthConfig, pitch: Pitch, rng: np.random.Generator) -> CameraPose:

@@ -1,8 +1,9 @@
 """What happens on the pitch: actors (players, goalkeepers, referees, ball) and their motion.
 
 A :class:`Scene` is a time series of pitch positions for a fixed cast of actors. It comes from
-the simple game model in :mod:`touchline.synth.game` or from real tracking data
-(:func:`scene_from_lastrow`, :func:`scene_from_tracks`).
+the simple game model in :mod:`touchline.synth.game` or from real tracking data read by
+:mod:`touchline.io` (:func:`scene_from_tracks`, and :func:`scene_from_lastrow` for Last Row
+CSVs).
 
 >>> import numpy as np
 >>> from touchline.types import ObjectClass
@@ -14,19 +15,24 @@ the simple game model in :mod:`touchline.synth.game` or from real tracking data
 
 from __future__ import annotations
 
-import csv
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from touchline.errors import DataError
-from touchline.pitch import Pitch, convert
+from touchline.io import read_lastrow, read_tracking
+from touchline.pitch import Pitch
+from touchline.tracks import Tracks
 from touchline.types import ObjectClass
 
 __all__ = [
     "KITS",
+    "MAX_GAP",
     "TEAM_KITS",
     "Actor",
     "Kit",
@@ -222,169 +228,338 @@ def referee_motion(
 # --------------------------------------------------------------------------------------------
 # Real tracking data
 # --------------------------------------------------------------------------------------------
+MAX_GAP = 1.0
+"""Seconds: a track is not interpolated across a hole in its data longer than this."""
+
+_TIME_TOL = 1e-6
+"""Seconds: times this close are the same instant (clocks differ by float rounding)."""
+
+
 def _resample(
-    times: NDArray[np.float64], values: NDArray[np.float64], new_times: NDArray[np.float64]
+    times: NDArray[np.float64],
+    values: NDArray[np.float64],
+    new_times: NDArray[np.float64],
+    *,
+    max_gap: float = np.inf,
+    segment: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
-    """Linear interpolation of (T, ...) values at new times; NaN outside the data."""
+    """Linear interpolation of (T, ...) values at new times; NaN outside the data.
+
+    ``times`` must be increasing. NaN values are skipped. A new time between two samples (of
+    a column's non-NaN ones) more than ``max_gap`` apart, or in different ``segment`` s (one id
+    per sample, e.g. the match period), is NaN; a new time within a microsecond of a sample's
+    is its value.
+
+    >>> t = np.array([0.0, 1.0, 5.0])
+    >>> _resample(t, np.array([0.0, 10.0, 50.0]), np.array([0.5, 3.0, 5.0, 6.0]), max_gap=2.0)
+    array([ 5., nan, 50., nan])
+    """
     flat = values.reshape(len(values), -1)
     out = np.full((len(new_times), flat.shape[1]), np.nan)
+    seg = np.zeros(len(times), np.int64) if segment is None else np.asarray(segment)
     for j in range(flat.shape[1]):
         ok = ~np.isnan(flat[:, j])
-        if ok.sum() >= 2:
-            out[:, j] = np.interp(new_times, times[ok], flat[ok, j], left=np.nan, right=np.nan)
+        if not ok.any():
+            continue
+        t, v, s = times[ok], flat[ok, j], seg[ok]
+        col = np.interp(new_times, t, v, left=np.nan, right=np.nan)
+        # The last sample at or before each new time, allowing for rounding in the clocks.
+        i = np.searchsorted(t, new_times + _TIME_TOL, side="right") - 1
+        ii = np.maximum(i, 0)
+        exact = (i >= 0) & (np.abs(t[ii] - new_times) <= _TIME_TOL)
+        col[exact] = v[ii[exact]]
+        if len(t) > 1:
+            k = np.minimum(ii, len(t) - 2)
+            between = (i >= 0) & (i < len(t) - 1)
+            keep = exact | (between & (t[k + 1] - t[k] <= max_gap) & (s[k + 1] == s[k]))
+        else:
+            keep = exact
+        col[~keep] = np.nan
+        out[:, j] = col
     return out.reshape((len(new_times), *values.shape[1:]))
 
 
-def _named_bgr(name: str, default: BGR) -> BGR:
+def _color_bgr(name: str) -> BGR | None:
+    """A matplotlib colour (``"red"``, ``"#c8102e"``) as BGR, ``None`` when not one."""
     try:
         from matplotlib.colors import to_rgb
 
-        r, g, b = to_rgb(name)
-        return (round(b * 255), round(g * 255), round(r * 255))
-    except (ValueError, ImportError):
-        return default
+        r, g, b = to_rgb(name.strip())
+    except (ValueError, ImportError, AttributeError):
+        return None
+    return (round(b * 255), round(g * 255), round(r * 255))
+
+
+def _distance(a: BGR, b: BGR) -> float:
+    return float(np.linalg.norm(np.subtract(a, b, dtype=np.float64)))
+
+
+def _team_kit(team: int, color: object) -> Kit:
+    """A team's kit: the shirt (and socks) in the team's colour, shorts from the default kit
+    whose shirt is nearest to it (white shorts for red or blue shirts); the default kit
+    ``TEAM_KITS[team]`` without a usable colour."""
+    shirt = _color_bgr(color) if isinstance(color, str) else None
+    if shirt is None:
+        return TEAM_KITS[team]
+    nearest = min(TEAM_KITS, key=lambda k: _distance(k.shirt, shirt))
+    return Kit(shirt, nearest.shorts, shirt)
+
+
+def _official_kits(teams: tuple[Kit, Kit]) -> tuple[Kit, Kit, Kit]:
+    """Goalkeeper kits of teams 0 and 1 and the referees' kit, as ``game.pick_kits`` chooses
+    them (yellow referees when a team is dark), preferring goalkeeper kits unlike both teams."""
+    gks = [KITS["goalkeeper_a"], KITS["goalkeeper_b"], KITS["goalkeeper_c"]]
+    ref = KITS["referee"]
+    if any(sum(k.shirt) < 200 for k in teams):
+        ref = KITS["referee_alt"]
+        gks.remove(KITS["goalkeeper_c"])
+    unlike = [g for g in gks if all(_distance(g.shirt, k.shirt) > 120 for k in teams)]
+    gks = unlike + [g for g in gks if g not in unlike]
+    return gks[0], gks[1], ref
+
+
+def _source_clock(
+    tracks: Tracks, where: str, default_step: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64], float]:
+    """Each row's time on the clock of the scene, its period's index, and the source frame step.
+
+    Times come from the ``time`` column (``frame / fps`` when a row has none). Periods (the
+    ``period`` column) are played back to back in id order, each starting one frame step after
+    the previous one ends; the first starts at 0.
+    """
+    df = tracks.df
+    time = df["time"].to_numpy(np.float64)
+    if not np.isfinite(time).all():
+        if not tracks.fps:
+            raise DataError(
+                f"{where}: rows without a time, and no fps to derive it from the frame number"
+            )
+        time = df["frame"].to_numpy(np.float64) / tracks.fps
+    if "period" in df.columns:
+        period = pd.to_numeric(df["period"], errors="coerce").fillna(1).to_numpy(np.int64)
+    else:
+        period = np.ones(len(df), np.int64)
+    if tracks.fps:
+        step = 1.0 / tracks.fps
+    else:
+        steps = [np.diff(np.unique(time[period == p])) for p in np.unique(period)]
+        diffs = np.concatenate(steps)
+        step = float(np.median(diffs)) if diffs.size else default_step
+    clock = np.empty(len(df))
+    segment = np.empty(len(df), np.int64)
+    start = 0.0
+    for k, p in enumerate(np.unique(period)):
+        rows = period == p
+        t = time[rows]
+        clock[rows] = t - t.min() + start
+        segment[rows] = k
+        start += float(t.max() - t.min()) + step
+    return clock, segment, step
+
+
+def _mode(keys: NDArray[np.int64], values: NDArray[np.int64]) -> dict[int, int]:
+    """The most frequent value per key (the smallest on a tie)."""
+    counts = pd.DataFrame({"k": keys, "v": values}).value_counts().reset_index(name="n")
+    counts = counts.sort_values(["k", "n", "v"], ascending=[True, False, True])
+    first = counts.drop_duplicates("k")
+    return dict(zip(first["k"].tolist(), first["v"].tolist(), strict=True))
+
+
+def _get(d: object, key: str) -> object:
+    """``d[key]`` when ``d`` is a mapping that has it, else ``None``."""
+    return d.get(key) if isinstance(d, Mapping) else None
+
+
+def _source_label(tracks: Tracks, path: Path | None) -> str:
+    meta = tracks.meta
+    source, files = meta.get("source"), meta.get("files")
+    if isinstance(source, str) and source and isinstance(files, list) and files:
+        return f"{source}:{'+'.join(str(f) for f in files)}"
+    return f"tracks:{path.name}" if path is not None else "tracks"
+
+
+def scene_from_tracks(
+    tracks: Tracks | str | os.PathLike[str],
+    *,
+    fps: float | None = None,
+    pitch: Pitch | None = None,
+    with_referees: bool = True,
+    seconds: float | None = None,
+    max_gap: float = MAX_GAP,
+) -> Scene:
+    """A scene from tracking data: any :mod:`touchline.io` reader's table, or a file it reads.
+
+    Positions (``pitch_x``/``pitch_y``) are interpolated linearly from the table's times
+    (``time``, else ``frame / fps``) to ``fps``, starting at the first row's time; an actor is
+    NaN (absent) before its first and after its last sample, across holes in its data longer
+    than ``max_gap`` seconds (or 1.5 source frames, if longer), and between periods, which play
+    back to back (one source frame apart) in period order.
+
+    Actors are the table's tracks: id = ``track_id`` (ids below 1, such as the ball's 0, take
+    the next free ids), role and team the most frequent ``class_id`` and ``team`` of the track
+    (unknown classes are players), shirt number ``meta["players"][id]["jersey"]`` (0 when
+    unknown), ball height ``pitch_z`` where finite (else on the ground). Team kits take the
+    shirt colour from ``meta["teams"][team]["color"]`` when it is a colour name or hex code,
+    else the default kits; goalkeepers and referees get kits unlike both teams. A referee and
+    two assistants following the ball are added when ``with_referees`` and the table has no
+    referee.
+
+    Args:
+        tracks: a tracks table, or a path :func:`touchline.io.read_tracking` reads (touchline
+            table, LastRow CSV, CDF); for kloppy providers use
+            :func:`touchline.io.load_tracking` first.
+        fps: frame rate of the scene (default: the table's fps, else 25).
+        pitch: the pitch to play on (default: the table's pitch size); positions are scaled
+            when its size differs from the table's.
+        with_referees: add officials following the ball when the table has none.
+        seconds: keep at most this much play (``round(seconds * fps)`` frames), which spares
+            resampling a whole match for a short clip.
+        max_gap: seconds; see above.
+
+    Raises:
+        DataError: the reader's errors (naming the file), an empty table, no finite pitch
+            position, no time and no fps.
+        ValueError: ``fps``, ``seconds`` or ``max_gap`` not positive.
+
+    >>> import pandas as pd
+    >>> t = Tracks.from_positions(pd.DataFrame({"frame": [0, 1, 0, 1], "track_id": [0, 0, 7, 7],
+    ...     "class_name": ["ball", "ball", "player", "player"], "team": [-1, -1, 0, 0],
+    ...     "pitch_x": [50.0, 52.0, 40.0, 41.0], "pitch_y": 30.0}), fps=10,
+    ...     meta={"players": {"7": {"jersey": 9}}, "teams": {"0": {"color": "red"}}})
+    >>> s = scene_from_tracks(t, fps=20, with_referees=False)
+    >>> s.n_frames, s.xy[1, 1].tolist(), s.xy[1, 0].tolist()  # player, ball: halfway
+    (3, [40.5, 30.0], [51.0, 30.0])
+    >>> [(a.id, a.role.name, a.number, a.kit.shirt) for a in s.actors]
+    [(8, 'BALL', 0, (250, 250, 250)), (7, 'PLAYER', 9, (0, 0, 255))]
+    """
+    path: Path | None = None
+    if not isinstance(tracks, Tracks):
+        path = Path(tracks)
+        tracks = read_tracking(path)
+    where = str(path) if path is not None else "tracks table"
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    fps = float(fps or tracks.fps or 25.0)
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    if not max_gap > 0:
+        raise ValueError(f"max_gap must be positive, got {max_gap}")
+    df = tracks.df
+    if len(df) == 0:
+        raise DataError(f"{where}: the tracks table is empty")
+    pitch = pitch or Pitch.of_size(*tracks.pitch_size)
+    clock, segment, step = _source_clock(tracks, where, 1.0 / fps)
+    scale = np.array([pitch.length, pitch.width]) / np.array(tracks.pitch_size, np.float64)
+    xy = df[["pitch_x", "pitch_y"]].to_numpy(np.float64) * scale
+    if not np.isfinite(xy).all(axis=1).any():
+        raise DataError(f"{where}: no row has a pitch position (pitch_x and pitch_y are NaN)")
+    z = df["pitch_z"].to_numpy(np.float64) if "pitch_z" in df.columns else np.full(len(df), np.nan)
+
+    n_out = int(np.floor(float(clock.max()) * fps + 1e-6)) + 1
+    if seconds is not None:
+        n_out = min(n_out, max(1, round(seconds * fps)))
+    new_t = np.arange(n_out) / fps
+    new_t = np.minimum(new_t, float(clock.max()))  # the last frame may fall 1e-9 s past the data
+    gap = max(max_gap, 1.5 * step)
+
+    # Rows that can matter: later ones are past the last frame by more than an interpolation gap.
+    # Sorted by track, then time; a time repeated in a track keeps its last row.
+    track_id = df["track_id"].to_numpy(np.int64)
+    order = np.lexsort((clock, track_id))
+    order = order[clock[order] <= new_t[-1] + gap]
+    tid_s, t_s = track_id[order], clock[order]
+    repeated = (tid_s[:-1] == tid_s[1:]) & (t_s[:-1] == t_s[1:])
+    order = order[np.append(~repeated, True)]
+    tid_s = track_id[order]
+    roles = _mode(tid_s, df["class_id"].to_numpy(np.int64)[order])
+    teams = _mode(tid_s, df["team"].to_numpy(np.int64)[order])
+    meta_teams = tracks.meta.get("teams")
+    meta_teams = meta_teams if isinstance(meta_teams, Mapping) else {}
+    team_kits = tuple(_team_kit(k, _get(meta_teams.get(str(k)), "color")) for k in (0, 1))
+    gk_a, gk_b, ref_kit = _official_kits((team_kits[0], team_kits[1]))
+    players = tracks.meta.get("players")
+    players = players if isinstance(players, Mapping) else {}
+
+    ids = sorted(roles)
+    next_id = max(max(ids), 0) + 1
+    actors: list[Actor] = []
+    for tid in ids:
+        c = roles[tid]
+        role = ObjectClass(c) if c in set(ObjectClass) else ObjectClass.PLAYER
+        team = teams[tid] if role in (ObjectClass.PLAYER, ObjectClass.GOALKEEPER) else -1
+        aid = tid
+        if tid < 1:
+            aid, next_id = next_id, next_id + 1
+        jersey = _get(players.get(str(tid)), "jersey")
+        number = int(jersey) if isinstance(jersey, int | np.integer) and jersey > 0 else 0
+        if role == ObjectClass.BALL:
+            kit, height = KITS["ball"], 0.22
+        else:
+            height = 1.72 + 0.1 * ((aid * 7919) % 10) / 10
+            if role == ObjectClass.REFEREE:
+                kit = ref_kit
+            elif role == ObjectClass.GOALKEEPER:
+                kit = gk_b if team == 1 else gk_a
+            else:
+                kit = team_kits[1 if team == 1 else 0]
+        actors.append(Actor(aid, role, team, number, kit, height))
+
+    # Resample each track from its own samples.
+    starts = np.searchsorted(tid_s, ids, side="left")
+    ends = np.searchsorted(tid_s, ids, side="right")
+    xy_all = np.full((n_out, len(ids), 2), np.nan)
+    z_all = np.zeros((n_out, len(ids)))
+    for a, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
+        rows = order[lo:hi]
+        if rows.size == 0:
+            continue
+        is_ball = actors[a].role == ObjectClass.BALL
+        values = np.column_stack([xy[rows], z[rows]]) if is_ball else xy[rows]
+        res = _resample(clock[rows], values, new_t, max_gap=gap, segment=segment[rows])
+        xy_all[:, a] = res[:, :2]
+        if is_ball:
+            z_all[:, a] = np.nan_to_num(np.clip(res[:, 2], 0.0, None), nan=0.0)
+
+    if with_referees and not any(a.role == ObjectClass.REFEREE for a in actors):
+        bi = next((i for i, a in enumerate(actors) if a.role == ObjectClass.BALL), None)
+        ball = xy_all[:, bi] if bi is not None else np.full((n_out, 2), np.nan)
+        first_id = max(a.id for a in actors) + 1
+        ref_xy, refs = referee_motion(ball, fps, pitch, first_id=first_id, kit=ref_kit)
+        actors += refs
+        xy_all = np.concatenate([xy_all, ref_xy], axis=1)
+        z_all = np.concatenate([z_all, np.zeros((n_out, len(refs)))], axis=1)
+    return Scene(fps, actors, xy_all, z_all, pitch, source=_source_label(tracks, path))
 
 
 def scene_from_lastrow(
-    path: str | Path,
+    path: str | os.PathLike[str],
     *,
     fps: float = 25.0,
     source_fps: float = 20.0,
     pitch: Pitch | None = None,
     with_referees: bool = True,
 ) -> Scene:
-    """A scene from a Last Row tracking CSV (``player,frame,x,y,z,...,team,...,bgcolor``).
+    """A scene from a Last Row tracking CSV: :func:`touchline.io.read_lastrow` then
+    :func:`scene_from_tracks`.
 
-    Coordinates are 0..100 with the origin at the bottom-left (see ``pitch.convert``), at
-    ``source_fps`` (20 Hz); they are interpolated to ``fps``. The ball is the row group whose
-    ``team`` is empty; ``team`` "attack" becomes team 0 and "defense" team 1, with kit colours
-    from ``bgcolor``/``edgecolor``. Referees are added following the ball.
+    The 0..100 units are scaled to ``pitch``; the ``source_fps`` (20 Hz) samples are
+    interpolated to ``fps``. Attackers are team 0 and defenders team 1, with shirts in their
+    ``bgcolor``; the goalkeepers :func:`~touchline.io.read_lastrow` recognises play as
+    goalkeepers; shirt numbers come from ``player_num``. Referees are added following the ball.
 
     Raises:
         DataError: missing file, missing columns or no usable rows (the message names the file).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "goal.csv"
+    >>> _ = p.write_text("player,frame,x,y,team,bgcolor\\n0,0,60,50,,\\n7,0,60,50,attack,red\\n"
+    ...     "0,1,62,50,,\\n7,1,61,50,attack,red\\n")
+    >>> s = scene_from_lastrow(p, fps=40.0, with_referees=False)
+    >>> s.n_frames, s.source, [(a.role.name, a.team) for a in s.actors]
+    (3, 'lastrow:goal.csv', [('BALL', -1), ('PLAYER', 0)])
+    >>> s.xy[1, 0].round(3).tolist()  # halfway: (61, 50) in Last Row units
+    [64.05, 34.0]
     """
-    path = Path(path)
     pitch = pitch or Pitch()
-    if not path.is_file():
-        raise DataError(f"{path}: no such tracking file")
-    try:
-        with path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"{path}: cannot read as CSV ({e})") from e
-    need = {"player", "frame", "x", "y", "team"}
-    if not rows or not need <= set(rows[0]):
-        have = sorted(rows[0]) if rows else []
-        raise DataError(f"{path}: not a Last Row CSV: need columns {sorted(need)}, found {have}")
-    by_player: dict[str, list[dict[str, str]]] = {}
-    for r in rows:
-        by_player.setdefault(r["player"], []).append(r)
-    try:
-        frames = sorted({int(float(r["frame"])) for r in rows})
-    except ValueError as e:
-        raise DataError(f"{path}: non-numeric frame ({e})") from e
-    f0, n_src = frames[0], frames[-1] - frames[0] + 1
-    actors: list[Actor] = []
-    tracks: list[NDArray[np.float64]] = []
-    zs: list[NDArray[np.float64]] = []
-    team_index = {"attack": 0, "defense": 1}
-    numbers = {0: 0, 1: 0}
-    for pid, prow in sorted(by_player.items(), key=lambda kv: (kv[1][0]["team"] == "", kv[0])):
-        xy = np.full((n_src, 2), np.nan)
-        z = np.zeros(n_src)
-        for r in prow:
-            k = int(float(r["frame"])) - f0
-            try:
-                xy[k] = (float(r["x"]), float(r["y"]))
-                z[k] = float(r.get("z") or 0.0)
-            except ValueError as e:
-                raise DataError(f"{path}: bad coordinate for player {pid} ({e})") from e
-        team_name = prow[0]["team"].strip().lower()
-        if team_name == "":
-            actors.append(Actor(len(actors) + 1, ObjectClass.BALL, -1, 0, KITS["ball"], 0.22))
-        else:
-            t = team_index.get(team_name, 1)
-            numbers[t] += 1
-            fallback = TEAM_KITS[0 if t == 0 else 1]
-            shirt = _named_bgr(prow[0].get("bgcolor", ""), fallback.shirt)
-            trim = _named_bgr(prow[0].get("edgecolor", ""), fallback.shorts)
-            kit = Kit(shirt, trim, shirt)
-            num = int(float(prow[0]["num"])) if prow[0].get("num") else numbers[t]
-            actors.append(
-                Actor(
-                    len(actors) + 1,
-                    ObjectClass.PLAYER,
-                    t,
-                    num,
-                    kit,
-                    1.72 + 0.1 * ((len(actors) * 7919) % 10) / 10,
-                )
-            )
-        tracks.append(convert(xy, "lastrow", "touchline", pitch=pitch))
-        zs.append(z)
-    src_t = np.arange(n_src) / source_fps
-    n_out = int(np.floor((n_src - 1) / source_fps * fps)) + 1
-    new_t = np.arange(n_out) / fps
-    xy_all = _resample(src_t, np.stack(tracks, axis=1), new_t)
-    z_all = np.nan_to_num(_resample(src_t, np.stack(zs, axis=1), new_t))
-    if with_referees:
-        bi = next((i for i, a in enumerate(actors) if a.role == ObjectClass.BALL), None)
-        ball = xy_all[:, bi] if bi is not None else np.full((n_out, 2), np.nan)
-        ref_xy, refs = referee_motion(ball, fps, pitch, first_id=len(actors) + 1)
-        actors += refs
-        xy_all = np.concatenate([xy_all, ref_xy], axis=1)
-        z_all = np.concatenate([z_all, np.zeros((n_out, len(refs)))], axis=1)
-    return Scene(fps, actors, xy_all, z_all, pitch, source=f"lastrow:{path.name}")
-
-
-def scene_from_tracks(
-    path: str | Path, *, fps: float | None = None, pitch: Pitch | None = None
-) -> Scene:
-    """A scene from a Touchline tracks table (Parquet/CSV with ``pitch_x``/``pitch_y``).
-
-    Frames are taken as consecutive at the table's fps (or ``fps``); team and class come from
-    the table, kits from the team.
-    """
-    from touchline.tracks import read_tracks
-
-    tracks = read_tracks(path)
-    df = tracks.df
-    fps = fps or tracks.fps or 25.0
-    pitch = pitch or Pitch.of_size(*tracks.pitch_size)
-    if len(df) == 0:
-        raise DataError(f"{path}: the tracks table is empty")
-    frames = np.arange(int(df["frame"].min()), int(df["frame"].max()) + 1)
-    ids = sorted(df["track_id"].unique())
-    col = {tid: i for i, tid in enumerate(ids)}
-    xy = np.full((len(frames), len(ids), 2), np.nan)
-    fi = (df["frame"].to_numpy() - frames[0]).astype(int)
-    ci = np.array([col[t] for t in df["track_id"].to_numpy()])
-    xy[fi, ci, 0] = df["pitch_x"].to_numpy(np.float64)
-    xy[fi, ci, 1] = df["pitch_y"].to_numpy(np.float64)
-    first = df.drop_duplicates("track_id").set_index("track_id")
-    actors: list[Actor] = []
-    for tid in ids:
-        role = ObjectClass(int(first.loc[tid, "class_id"]))
-        team = int(first.loc[tid, "team"])
-        kit = (
-            KITS["ball"]
-            if role == ObjectClass.BALL
-            else KITS["referee"]
-            if role == ObjectClass.REFEREE
-            else KITS["goalkeeper_a"]
-            if role == ObjectClass.GOALKEEPER
-            else TEAM_KITS[max(team, 0) % 2]
-        )
-        actors.append(
-            Actor(
-                int(tid) if tid >= 1 else len(actors) + 1,
-                role,
-                team,
-                0,
-                kit,
-                0.22 if role == ObjectClass.BALL else 1.8,
-            )
-        )
-    return Scene(
-        float(fps), actors, xy, np.zeros(xy.shape[:2]), pitch, source=f"tracks:{Path(path).name}"
-    )
+    tracks = read_lastrow(path, fps=source_fps, pitch=(pitch.length, pitch.width))
+    return scene_from_tracks(tracks, fps=fps, pitch=pitch, with_referees=with_referees)

@@ -726,7 +726,10 @@ def _frame_artists(
     labels = None
     if ids:
         tid = index.track_id[sl][people]
-        labels = [index.jerseys.get(int(i), str(int(i))) for i in tid]
+        # jerseys only when every player in view has one: a mix of jersey numbers and track
+        # ids would show two players with the same number
+        use_jerseys = all(int(i) in index.jerseys for i in tid)
+        labels = [index.jerseys[int(i)] if use_jerseys else str(int(i)) for i in tid]
     artists += _player_artists(
         ax, xy[people], team[people], role[people], labels, vel, palette,
         radius=radius, arrow_seconds=arrow_seconds, fontsize=fontsize,
@@ -771,7 +774,8 @@ def plot_frame(
     Players are the rows that are not the ball (``class_name`` ``"ball"``, or an unknown
     class with track id 0), coloured by team; goalkeepers have a magenta ring, referees and
     players without a team are grey. Labels are jersey numbers from
-    ``tracks.meta["players"][str(track_id)]["jersey"]`` when present, else track ids.
+    ``tracks.meta["players"][str(track_id)]["jersey"]`` when every player in the frame has
+    one, else track ids.
     Velocities come from columns ``vx``/``vy`` when the table has them (e.g. from
     :func:`touchline.trajectories.kinematics`), else from central differences of
     ``pitch_x``/``pitch_y`` over ``time`` with the track's rows in the neighbouring frames
