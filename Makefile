@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_OUT ?= touchline-demo
 
-.PHONY: demo test lint bench clean install install-dev
+.PHONY: demo test lint bench clean install install-dev chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The selection report's HTML is checked in headless Chromium (Debian's package; a test tool's
+# own browser download cannot reach its servers). Installed when missing and we are root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
+	    && echo "installed Debian's chromium for the report tests"; \
+	  else echo "chromium missing: install Debian's chromium package for the report tests"; fi; }
+
 demo: $(VENV)/.installed
 	$(VENV)/bin/touchline demo --out $(DEMO_OUT)
 
 # pytest exits 5 when no test ran; make treats any non-zero exit as failure.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest -n 2 --dist loadgroup src tests
 
 lint: $(VENV)/.installed-dev
