@@ -121,4 +121,4 @@ def test_shipped_model_is_verified(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="no model named 'nope'"):
         models.model_info("nope")
     manifest = json.loads((d / "manifest.json").read_text())
-    assert set(manifest) == {"calib", "detect", "xt"}
+    assert set(manifest) == {"calib", "detect", "embed", "xt"}

@@ -5,7 +5,7 @@ it. Data models (the ``xt`` value surface) are JSON files that are their own met
 or swapped file fails with a clear error instead of wrong numbers. Nothing is ever downloaded.
 
 >>> sorted(available())
-['calib', 'detect', 'xt']
+['calib', 'detect', 'embed', 'xt']
 >>> path = model_path("calib")
 >>> path.suffix
 '.onnx'

@@ -5,8 +5,8 @@ of frames. Its ``file_name`` is the name the Lightly Worker gives it, which is a
 its prediction and metadata files:
 
 * a frame of a video ``match.mp4`` with ``N`` frames: ``match-{frame:0{d}d}-mp4.png`` where
-  ``d`` is the number of digits of ``N - 1`` (Lightly pads frame numbers to the length of the
-  last frame index), e.g. ``match-053-mp4.png`` for a 300-frame video;
+  ``d`` is the number of digits of ``N`` (Lightly's rule: 200 frames give 3 digits, 1000 give
+  4), e.g. ``match-053-mp4.png`` for a 300-frame video;
 * an image: its path relative to the input folder, with ``/`` separators
   (``seq_a/000123.jpg``).
 
@@ -33,7 +33,7 @@ _VIDEO_FRAME = re.compile(r"^(?P<video>.+)-(?P<frame>\d+)-(?P<ext>[A-Za-z0-9]+)\
 def video_frame_name(video: str, frame: int, n_frames: int) -> str:
     """Lightly's file name of frame ``frame`` of ``video`` (a file name with its extension)."""
     p = PurePosixPath(video)
-    digits = len(str(max(int(n_frames) - 1, 0)))
+    digits = len(str(max(int(n_frames), 1)))
     return f"{p.stem}-{int(frame):0{digits}d}-{p.suffix.lstrip('.')}.png"
 
 
