@@ -57,8 +57,8 @@ def test_frames_and_crops(tmp_path: Path) -> None:
     assert paths[0].name == "clip-01-mp4.png" and cv2.imread(str(paths[0])).shape == (100, 200, 3)
     assert paths[1] == tmp_path / "f" / "seq" / "000001.jpg"
     assert paths[1].read_bytes() == Path(s[2].source).read_bytes()  # copied, not re-encoded
-    crops = extract_crops([(s[1], frame)], {"clip-01-mp4.png": [(50, 20, 70, 60), (190, 90, 260, 140)]},
-                          tmp_path / "c", margin=0.0)  # fmt: skip
+    boxes = [("clip-01-mp4-0.png", (50, 20, 70, 60)), ("clip-01-mp4-1.png", (190, 90, 260, 140))]
+    crops = extract_crops([(s[1], frame)], {"clip-01-mp4.png": boxes}, tmp_path / "c", margin=0.0)
     assert [p.name for p in crops] == ["clip-01-mp4-0.png", "clip-01-mp4-1.png"]
     c0 = cv2.imread(str(crops[0]))
     assert c0.shape == (40, 20, 3) and c0.min() == 255

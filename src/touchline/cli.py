@@ -791,6 +791,82 @@ def analyze(
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Active-learning frame selection
+# --------------------------------------------------------------------------------------------
+@app.command()
+def predict(
+    source: Annotated[
+        str, typer.Argument(help="A video, or a folder / fsspec URL of videos and images.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The Lightly predictions folder.")],
+    task: Annotated[
+        str, typer.Option(help="keypoints (pitch keypoints) or detection (people and ball).")
+    ] = "keypoints",
+    model: Annotated[Path | None, typer.Option(help="Another ONNX model of the same kind.")] = None,
+    batch: Annotated[int, typer.Option(help="Frames per model call.")] = 8,
+) -> None:
+    """Write our shipped models' predictions in Lightly's prediction format (tasks.json, schema,
+    one JSON per frame). A killed run continues where it stopped."""
+    from touchline.select.predict import predict_folder
+
+    with _errors(), _progress() as update:
+        s = predict_folder(source, out, task=task, batch_size=batch, model=model,
+                           progress=update)  # fmt: skip
+    console.print(
+        f"[green]predicted[/] {s['task']} on {s['frames']} frames ({s['predicted']} new, "
+        f"{s['resumed']} already done; {s['objects']} objects) -> {out}/"
+    )
+
+
+@app.command("select")
+def select_cmd(
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", "-i", help="Videos and images: a folder, a video or an fsspec URL."
+        ),
+    ],
+    config: Annotated[Path, typer.Option(help="Selection config JSON (Lightly's format).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    predictions: Annotated[
+        Path | None, typer.Option(help="Lightly predictions folder (tasks.json, <task>/...).")
+    ] = None,
+    metadata: Annotated[
+        Path | None, typer.Option(help="Lightly metadata folder (schema.json, per-file JSON).")
+    ] = None,
+    object_level: Annotated[
+        str | None, typer.Option(help="Select this prediction task's objects (crops), not frames.")
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="Embedding model: embed (shipped) or an ONNX file.")
+    ] = "embed",
+    cache: Annotated[Path | None, typer.Option(help="Embedding cache folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of RANDOM inputs.")] = 0,
+    extract: Annotated[
+        bool, typer.Option(help="Write the selected frames and labelling-tool files.")
+    ] = True,
+    report: Annotated[
+        bool, typer.Option(help="Write report.json, report.html and report.pdf.")
+    ] = True,
+) -> None:
+    """Select the frames (or objects) worth labelling: Lightly Worker folders and configs in;
+    the selection, frames, Label Studio / CVAT imports and a report out. Resumes when killed."""
+    from touchline.select.run import select_frames
+
+    with _errors(), _progress() as update:
+        run = select_frames(
+            input, out, config=config, predictions=predictions, metadata=metadata,
+            object_level=object_level, model=model, cache=cache, seed=seed,
+            extract=extract, report=report, progress=update,
+        )  # fmt: skip
+    s = run.summary
+    console.print(
+        f"[green]selected[/] {s['selected']} of {s['samples']} {s['kind']} "
+        f"(stop: {s['stop_reason']}; {sum(s['timings_s'].values()):.1f} s) -> {out}/"
+    )
+
+
 def main() -> None:
     """Entry point of the ``touchline`` console script."""
     app(prog_name="touchline")

@@ -4,7 +4,7 @@
   sample in pick order: file name, video, frame, source, scores and metadata;
 * :func:`extract_frames` -- the selected frames as image files under their Lightly names
   (video frames as PNG; image files are copied byte for byte);
-* :func:`extract_crops` -- object crops (object-level selection) as PNG;
+* :func:`extract_crops` -- object crops (object-level selection) as PNG, under given names;
 * :func:`label_studio_tasks` -- a Label Studio import (tasks with the image URL and, when given,
   the predictions as pre-annotations: rectangles and keypoints, in percent of the image);
 * :func:`cvat_xml` -- a "CVAT for images 1.1" annotation file (images with their boxes and
@@ -154,27 +154,27 @@ def extract_frames(
 
 def extract_crops(
     frames: Iterable[tuple[Sample, NDArray[np.uint8]]],
-    boxes: Mapping[str, Sequence[tuple[float, float, float, float]]],
+    crops: Mapping[str, Sequence[tuple[str, tuple[float, float, float, float]]]],
     out: str | Path,
     *,
     margin: float = 0.1,
 ) -> list[Path]:
-    """Write object crops as ``out/<file_name stem>-<i>.png`` (``i``: the object's index in
-    ``boxes[file_name]``), each box grown by ``margin`` of its size and clipped to the image."""
+    """Write object crops: ``crops[file_name]`` lists ``(crop name, (x1, y1, x2, y2))`` of a
+    frame; each box is grown by ``margin`` of its size, clipped to the image, and written as
+    ``out/<crop name>`` (PNG). Returns the paths written."""
     import cv2
 
     out = Path(out)
     written = []
     for sample, image in frames:
         h, w = image.shape[:2]
-        stem = str(Path(sample.file_name).with_suffix(""))
-        for i, (x1, y1, x2, y2) in enumerate(boxes.get(sample.file_name, ())):
+        for name, (x1, y1, x2, y2) in crops.get(sample.file_name, ()):
             mx, my = margin * (x2 - x1), margin * (y2 - y1)
             a, b = int(max(0, np.floor(x1 - mx))), int(max(0, np.floor(y1 - my)))
             c, d = int(min(w, np.ceil(x2 + mx))), int(min(h, np.ceil(y2 + my)))
             if c <= a or d <= b:
                 continue
-            target = out / f"{stem}-{i}.png"
+            target = out / name
             with atomic_path(target, suffix=".png") as tmp:
                 cv2.imwrite(str(tmp), image[b:d, a:c])
             written.append(target)

@@ -265,7 +265,9 @@ def _figures(data: ReportData, numbers: dict[str, Any]) -> list[tuple[str, Any]]
         xy = pca_2d(data.embeddings)
         fig = Figure(figsize=(7, 5.5), layout="constrained")
         ax = fig.add_subplot()
-        name, score = next(iter(data.scores.items()), (None, None))
+        # colour by the most varied score (a constant one would show nothing)
+        varied = sorted(data.scores.items(), key=lambda kv: -float(np.nanstd(kv[1])))
+        name, score = varied[0] if varied else (None, None)
         if score is not None:
             sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(score, float), s=6, cmap="viridis",
                             alpha=0.7, linewidths=0)  # fmt: skip

@@ -1,0 +1,575 @@
+"""The job behind ``touchline select``: from videos/images, predictions, metadata and a Lightly
+selection config to the selected frames, ready for labelling.
+
+Steps (each timed in the report):
+
+1. **inputs** -- every frame of every video and every image under ``input``
+   (:func:`touchline.select.inputs.discover`), with Lightly's file names;
+2. **metadata** -- Lightly metadata files, ``video_name`` defaulting to the video's (or frame
+   folder's) name;
+3. **predictions** -- the tasks the config names, in Lightly's prediction format;
+4. **embeddings** -- frame embeddings of the shipped ``embed`` model (or any ONNX model),
+   cached on disk; an ``EMBEDDINGS`` input with a ``task`` uses the mean embedding of that
+   task's object crops in each frame (Lightly: "select images with diverse objects"), the
+   frame's own embedding where it has no object;
+5. **selection** -- THRESHOLD filters, then one greedy pass over the other strategies
+   (:mod:`touchline.select.strategies`); with ``selected_sequence_length`` > 1, whole runs of
+   consecutive frames are selected;
+6. **outputs** -- ``selection.json``/``.csv``, the frames under ``frames/`` (Lightly names),
+   ``label_studio_tasks.json`` and ``cvat_annotations.xml`` (predictions as pre-annotations),
+   the report (``report.json``, ``report.html``, ``report.pdf``) and ``summary.json``.
+
+With ``object_level=TASK`` the samples are that task's objects (crops) instead of frames: the
+crops are embedded and selected, ``objectness_least_confidence`` is ``1 - score`` of each
+object, metadata is the frame's, and ``crops/`` holds the selected crops.
+
+Interrupting a run loses nothing: embeddings are cached as they are computed, and the picks of
+the greedy pass are checkpointed under ``out/.select-partial`` (kept only while the inputs,
+config and embeddings are unchanged), so a rerun continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchline.errors import DataError
+from touchline.select.config import (
+    InputType,
+    PredictionsName,
+    SelectionConfig,
+    StrategyType,
+    load_selection_config,
+)
+from touchline.select.embeddings import (
+    Embedder,
+    EmbeddingCache,
+    embed_sample_crops,
+    embed_samples,
+    l2_normalise,
+)
+from touchline.select.export import (
+    PreAnnotation,
+    extract_crops,
+    extract_frames,
+    write_label_tools,
+    write_selection,
+)
+from touchline.select.inputs import discover, iter_frames
+from touchline.select.metadata import attach_metadata, read_metadata
+from touchline.select.predictions import FramePredictions, Task, read_predictions, read_tasks
+from touchline.select.report import ReportData, build_report
+from touchline.select.scores import compute_scores
+from touchline.select.strategies import (
+    Threshold,
+    aggregate_sequences,
+    objective_from_entry,
+    select,
+    sequence_groups,
+    threshold_mask,
+)
+from touchline.select.types import Sample
+from touchline.utils.files import write_json_atomic
+
+__all__ = ["SelectionRun", "select_frames"]
+
+Progress = Callable[[str, int, int], Any]
+
+
+@dataclass
+class SelectionRun:
+    """What :func:`select_frames` decided (also written to ``summary.json``)."""
+
+    samples: list[Sample]
+    selected: NDArray[np.int64]
+    summary: dict[str, Any]
+
+
+def _tasks_needed(cfg: SelectionConfig, object_level: str | None) -> list[str]:
+    names = [e.input.task for e in cfg.strategies if e.input.task]
+    if object_level:
+        names.append(object_level)
+    return sorted(set(n for n in names if n))
+
+
+def _load_predictions(
+    predictions: str | Path | None, names: Sequence[str], samples: Sequence[Sample]
+) -> tuple[dict[str, Task], dict[str, dict[str, FramePredictions]]]:
+    if not names:
+        return {}, {}
+    if predictions is None:
+        raise DataError(
+            f"the selection config uses prediction task(s) {list(names)}: give --predictions DIR"
+        )
+    known = {t.name: t for t in read_tasks(predictions)}
+    tasks: dict[str, Task] = {}
+    preds: dict[str, dict[str, FramePredictions]] = {}
+    for name in names:
+        if name not in known:
+            raise DataError(
+                f"{Path(predictions) / 'tasks.json'}: no task {name!r} (tasks: {sorted(known)})"
+            )
+        tasks[name] = known[name]
+        preds[name] = read_predictions(predictions, known[name], samples)
+    return tasks, preds
+
+
+def _boxes(
+    preds: Mapping[str, FramePredictions], samples: Sequence[Sample]
+) -> dict[str, NDArray[np.float64]]:
+    out = {}
+    for s in samples:
+        fp = preds.get(s.file_name)
+        rows = [o.bbox for o in (fp.objects if fp else ()) if o.bbox is not None]
+        if rows:
+            b = np.asarray(rows, dtype=np.float64)  # xywh
+            out[s.file_name] = np.c_[b[:, :2], b[:, :2] + b[:, 2:]]
+    return out
+
+
+def _fingerprint(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def _metadata_arrays(samples: Sequence[Sample]) -> dict[str, NDArray[Any]]:
+    keys = sorted({k for s in samples for k in s.metadata})
+    return {k: np.array([s.metadata.get(k) for s in samples], dtype=object) for k in keys}
+
+
+def _as_values(values: NDArray[Any]) -> NDArray[Any]:
+    """Object arrays of numbers become floats; of strings, strings (None stays None)."""
+    if values.dtype != object:
+        return values
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return np.array([np.nan if v is None else float(v) for v in values])
+    return values
+
+
+def select_frames(
+    input: str | Path,
+    out: str | Path,
+    *,
+    config: str | Path | Mapping[str, Any],
+    predictions: str | Path | None = None,
+    metadata: str | Path | None = None,
+    object_level: str | None = None,
+    model: str | Path = "embed",
+    cache: str | Path | None = None,
+    seed: int = 0,
+    extract: bool = True,
+    report: bool = True,
+    progress: Progress | None = None,
+) -> SelectionRun:
+    """Select frames (or objects) for labelling; see the module docstring.
+
+    Args:
+        input: a folder or fsspec URL of videos and images, or one video.
+        out: output folder.
+        config: a Lightly selection config (JSON path or dict).
+        predictions: the Lightly predictions folder (``tasks.json`` + one folder per task).
+        metadata: the Lightly metadata folder (``schema.json`` + per-file JSON).
+        object_level: select the objects of this prediction task instead of frames.
+        model: the embedding model: ``"embed"`` (shipped) or any ONNX file.
+        cache: embedding cache folder (default ``out/.select-cache``).
+        seed: seed of RANDOM inputs and of the typicality reference.
+        extract: write the selected frames (or crops) and the labelling-tool files.
+        report: write the report.
+        progress: ``progress(stage, done, total)``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    cfg_dict = config if isinstance(config, Mapping) else None
+    cfg = load_selection_config(config)
+    frames = discover(input)
+    if not frames:
+        raise DataError(f"{input}: no videos or images found")
+    frames = attach_metadata(frames, read_metadata(metadata, frames))
+    timings["inputs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    tasks, preds = _load_predictions(predictions, _tasks_needed(cfg, object_level), frames)
+    timings["predictions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    embedder = Embedder(model) if str(model) != "embed" else Embedder()
+    cache_dir = Path(cache) if cache is not None else out / ".select-cache"
+
+    def tick(stage: str) -> Callable[[int, int], None]:
+        return lambda done, total: progress(stage, done, total) if progress else None
+
+    with EmbeddingCache(cache_dir) as store:
+        if object_level:
+            samples, emb, crop_of = _object_samples(
+                frames, preds[object_level], embedder, store, progress
+            )
+        else:
+            samples = frames
+            emb = _frame_embeddings(frames, embedder, store, progress)
+            crop_of = None
+        task_emb = {}
+        for name in {e.input.task for e in cfg.strategies if e.input.type is InputType.EMBEDDINGS}:
+            if name and not object_level:
+                task_emb[name] = _object_mean_embeddings(
+                    frames, preds[name], emb, embedder, store, progress
+                )
+    timings["embeddings"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    n_all = len(samples)
+    scores = _scores(cfg, tasks, preds, frames, samples, crop_of)
+    meta = _metadata_arrays(samples)
+    values = []
+    for entry in cfg.strategies:
+        values.append(_resolve(entry, emb, task_emb, scores, meta, tasks, preds, samples, crop_of))
+    length = cfg.selected_sequence_length
+    groups = None
+    if length > 1:
+        if object_level:
+            raise DataError("selected_sequence_length applies to frames, not to object_level")
+        vids = np.array([s.video or s.source for s in samples])
+        idx = np.array([s.frame if s.frame is not None else k for k, s in enumerate(samples)])
+        groups = sequence_groups(vids, idx, length)
+        if not len(groups):
+            raise DataError(f"no run of {length} consecutive frames in the input")
+        values = [None if v is None else aggregate_sequences(v, groups) for v in values]
+    n_units = n_all if groups is None else len(groups)
+    objectives = [
+        objective_from_entry(e, v, size=n_units, seed=seed)
+        for e, v in zip(cfg.strategies, values, strict=True)
+    ]
+    n_frames = cfg.samples_to_select(n_all)
+    n = n_frames if groups is None else -(-n_frames // length)
+    partial = out / ".select-partial"
+    key = _fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb[:: max(1, n_all // 64)],
+                       object_level, seed)  # fmt: skip
+    pre = _resume(partial, key)
+    picks: list[int] = list(pre)
+
+    last_save = [time.monotonic()]
+
+    def save() -> None:
+        write_json_atomic(partial / "picks.json", {"key": key, "picks": picks})
+        last_save[0] = time.monotonic()
+
+    def on_pick(done: int, total: int | None, index: int) -> None:
+        if len(picks) < done:
+            picks.append(int(index))
+        if time.monotonic() - last_save[0] > 2.0:  # a killed process loses at most 2 s
+            save()
+        if progress is not None:
+            progress("select", done, total or n_units)
+
+    try:
+        result = select(n, objectives, preselected=pre or None, seed=seed, progress=on_pick)
+    except BaseException:  # interrupted (Ctrl-C, an error in a callback): keep the picks
+        save()
+        raise
+    chosen = result.indices.astype(np.int64)
+    selected = chosen if groups is None else groups[chosen].reshape(-1)[:n_frames]
+    timings["selection"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    outputs = ["selection.json", "selection.csv", "summary.json"]
+    write_selection(out, samples, selected.tolist(), scores=scores, metadata=meta)
+    sel_samples = [samples[i] for i in selected.tolist()]
+    gallery: list[tuple[str, NDArray[np.uint8]]] = []
+    if extract:
+        if object_level:
+            assert crop_of is not None
+            _write_crops(out, samples, selected, crop_of, frames)
+            outputs.append("crops/")
+        else:
+            sizes, anns = _extract(out, sel_samples, tasks, preds, gallery, progress)
+            write_label_tools(out, [s.file_name for s in sel_samples], sizes, annotations=anns)
+            outputs += ["frames/", "label_studio_tasks.json", "cvat_annotations.xml"]
+    timings["outputs"] = time.perf_counter() - t
+    summary: dict[str, Any] = {
+        "input": str(input),
+        "samples": n_all,
+        "kind": f"objects of {object_level}" if object_level else "frames",
+        "candidates": int(result.n_candidates) * (1 if groups is None else length),
+        "selected": int(selected.size),
+        "stop_reason": result.stop_reason,
+        "resumed_picks": len(pre),
+        "sequence_length": length,
+        "strategies": [e.describe() for e in cfg.strategies],
+        "embedding": {"model": str(model), "dim": int(emb.shape[1])},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    if report:
+        t = time.perf_counter()
+        cand = np.ones(n_all, bool)
+        for obj in objectives:
+            if isinstance(obj, Threshold) and groups is None:
+                cand &= threshold_mask(obj.values, obj.threshold, obj.operation)
+        targets = {
+            e.input.key: dict(e.strategy.target)
+            for e in cfg.strategies
+            if e.strategy.type is StrategyType.BALANCE and e.input.key and e.strategy.target
+        }
+        objects = None
+        if preds and not object_level:
+            first = sorted(preds)[0]
+            objects = np.array(
+                [len(preds[first][s.file_name].objects) if s.file_name in preds[first] else 0
+                 for s in samples], float)  # fmt: skip
+        build_report(
+            ReportData(
+                file_names=[s.file_name for s in samples],
+                selected=selected,
+                candidates=cand,
+                embeddings=emb,
+                scores=scores,
+                metadata={k: np.asarray(v).astype(str) for k, v in meta.items()},
+                objects=objects,
+                targets=targets,
+                timings=timings,
+                config=cfg_dict if cfg_dict is not None else cfg.to_dict(),
+                gallery=gallery,
+            ),
+            out,
+        )
+        timings["report"] = time.perf_counter() - t
+        summary["timings_s"]["report"] = round(timings["report"], 3)
+        outputs += ["report.json", "report.html", "report.pdf"]
+    summary["outputs"] = outputs
+    write_json_atomic(out / "summary.json", summary)
+    return SelectionRun(samples, selected, summary)
+
+
+def _resume(partial: Path, key: str) -> list[int]:
+    f = partial / "picks.json"
+    if not f.is_file():
+        return []
+    try:
+        data = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return []
+    if data.get("key") != key:
+        return []
+    return [int(i) for i in data.get("picks", [])]
+
+
+def _frame_embeddings(
+    frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache, progress: Progress | None
+) -> NDArray[np.float32]:
+    def stream() -> Any:
+        for k, item in enumerate(iter_frames(frames)):
+            if progress is not None:
+                progress("embed", k + 1, len(frames))
+            yield item
+
+    return embed_samples(frames, stream(), embedder=embedder, cache=store)
+
+
+def _object_mean_embeddings(
+    frames: Sequence[Sample],
+    preds: Mapping[str, FramePredictions],
+    frame_emb: NDArray[np.float32],
+    embedder: Embedder,
+    store: EmbeddingCache,
+    progress: Progress | None,
+) -> NDArray[np.float32]:
+    boxes = _boxes(preds, frames)
+    with_boxes = [s for s in frames if s.file_name in boxes]
+    crops = embed_sample_crops(with_boxes, iter_frames(with_boxes), boxes, embedder=embedder,
+                               cache=store)  # fmt: skip
+    by_name = {s.file_name: c for s, c in zip(with_boxes, crops, strict=True)}
+    out = frame_emb.copy()
+    for k, s in enumerate(frames):
+        c = by_name.get(s.file_name)
+        if c is not None and len(c):
+            out[k] = c.mean(axis=0)
+    return l2_normalise(out)
+
+
+def _object_samples(
+    frames: Sequence[Sample],
+    preds: Mapping[str, FramePredictions],
+    embedder: Embedder,
+    store: EmbeddingCache,
+    progress: Progress | None,
+) -> tuple[list[Sample], NDArray[np.float32], list[tuple[int, int, Any]]]:
+    boxes = _boxes(preds, frames)
+    with_boxes = [s for s in frames if s.file_name in boxes]
+    crops = embed_sample_crops(with_boxes, iter_frames(with_boxes), boxes, embedder=embedder,
+                               cache=store)  # fmt: skip
+    index = {s.file_name: k for k, s in enumerate(frames)}
+    samples: list[Sample] = []
+    rows: list[NDArray[np.float32]] = []
+    crop_of: list[tuple[int, int, Any]] = []
+    for s, c in zip(with_boxes, crops, strict=True):
+        objs = [o for o in preds[s.file_name].objects if o.bbox is not None]
+        stem = str(Path(s.file_name).with_suffix(""))
+        for j, o in enumerate(objs):
+            samples.append(Sample(f"{stem}-{j}.png", s.source, s.video, s.frame, dict(s.metadata)))
+            rows.append(c[j])
+            crop_of.append((index[s.file_name], j, o))
+    if not samples:
+        raise DataError("object_level: the predictions have no objects with a box")
+    return samples, np.vstack(rows).astype(np.float32), crop_of
+
+
+def _scores(
+    cfg: SelectionConfig,
+    tasks: Mapping[str, Task],
+    preds: Mapping[str, Mapping[str, FramePredictions]],
+    frames: Sequence[Sample],
+    samples: Sequence[Sample],
+    crop_of: list[tuple[int, int, Any]] | None,
+) -> dict[str, NDArray[np.float64]]:
+    out: dict[str, NDArray[np.float64]] = {}
+    for e in cfg.strategies:
+        if e.input.type is not InputType.SCORES or not e.input.task or not e.input.score:
+            continue
+        name = f"{e.input.task}/{e.input.score}"
+        if name in out:
+            continue
+        if crop_of is not None:
+            if e.input.score != "objectness_least_confidence":
+                raise DataError(
+                    f"object_level: score {e.input.score!r} is a frame score; objects have "
+                    "'objectness_least_confidence' (1 - the object's score)"
+                )
+            out[name] = np.array([1.0 - float(o.score) for _, _, o in crop_of])
+            continue
+        task = tasks[e.input.task]
+        got = compute_scores(task, preds[e.input.task], frames, names=[e.input.score])
+        out[name] = np.asarray(got[e.input.score], dtype=np.float64)
+    return out
+
+
+def _resolve(
+    entry: Any,
+    emb: NDArray[np.float32],
+    task_emb: Mapping[str, NDArray[np.float32]],
+    scores: Mapping[str, NDArray[np.float64]],
+    meta: Mapping[str, NDArray[Any]],
+    tasks: Mapping[str, Task],
+    preds: Mapping[str, Mapping[str, FramePredictions]],
+    samples: Sequence[Sample],
+    crop_of: list[tuple[int, int, Any]] | None,
+) -> Any:
+    inp = entry.input
+    if inp.type is InputType.EMBEDDINGS:
+        return task_emb.get(inp.task, emb) if inp.task else emb
+    if inp.type is InputType.SCORES:
+        return scores[f"{inp.task}/{inp.score}"]
+    if inp.type is InputType.METADATA:
+        if inp.key not in meta:
+            known = sorted(meta)
+            raise DataError(
+                f"selection config: METADATA key {inp.key!r} is not in the metadata of any "
+                f"sample (keys: {known})"
+            )
+        return _as_values(meta[inp.key])
+    if inp.type is InputType.PREDICTIONS:
+        if crop_of is not None:
+            raise DataError("object_level: PREDICTIONS inputs apply to frames")
+        task = tasks[inp.task]
+        names = [c.name for c in task.categories]
+        ids = [c.id for c in task.categories]
+        fp = preds[inp.task]
+        counts = np.zeros((len(samples), len(ids)))
+        col = {cid: j for j, cid in enumerate(ids)}
+        for k, s in enumerate(samples):
+            for o in fp[s.file_name].objects if s.file_name in fp else ():
+                counts[k, col[o.category_id]] += 1
+        if inp.name is PredictionsName.CLASS_DISTRIBUTION:
+            tot = counts.sum(axis=1, keepdims=True)
+            return np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0), names
+        wanted = list(inp.categories) if inp.categories else names
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            raise DataError(
+                f"selection config: CATEGORY_COUNT categories {unknown} are not in task "
+                f"{inp.task!r} (categories: {names})"
+            )
+        return counts[:, [names.index(w) for w in wanted]].sum(axis=1)
+    return None  # RANDOM
+
+
+def _extract(
+    out: Path,
+    sel: Sequence[Sample],
+    tasks: Mapping[str, Task],
+    preds: Mapping[str, Mapping[str, FramePredictions]],
+    gallery: list[tuple[str, NDArray[np.uint8]]],
+    progress: Progress | None,
+) -> tuple[dict[str, tuple[int, int]], dict[str, list[PreAnnotation]]]:
+    import cv2
+
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def stream() -> Any:
+        for k, (s, img) in enumerate(iter_frames(sel)):
+            sizes[s.file_name] = (int(img.shape[1]), int(img.shape[0]))
+            if len(gallery) < 48:
+                h, w = img.shape[:2]
+                thumb = cv2.resize(
+                    img, (192, max(1, round(192 * h / w))), interpolation=cv2.INTER_AREA
+                )
+                gallery.append(
+                    (s.file_name, np.ascontiguousarray(thumb[..., ::-1], dtype=np.uint8))
+                )
+            if progress is not None:
+                progress("extract", k + 1, len(sel))
+            yield s, img
+
+    extract_frames(stream(), out / "frames")
+    anns: dict[str, list[PreAnnotation]] = {}
+    for name, task in tasks.items():
+        cats = {c.id: c for c in task.categories}
+        for s in sel:
+            fp = preds[name].get(s.file_name)
+            for o in fp.objects if fp else ():
+                c = cats.get(o.category_id)
+                box = None
+                if o.bbox is not None:
+                    x, y, w, h = (float(v) for v in o.bbox)
+                    box = (x, y, x + w, y + h)
+                anns.setdefault(s.file_name, []).append(
+                    PreAnnotation(
+                        c.name if c else str(o.category_id),
+                        box=box,
+                        keypoints=o.keypoints,
+                        keypoint_names=c.keypoints if c else None,
+                        score=float(o.score),
+                    )
+                )
+    return sizes, anns
+
+
+def _write_crops(
+    out: Path,
+    samples: Sequence[Sample],
+    selected: NDArray[np.int64],
+    crop_of: list[tuple[int, int, Any]],
+    frames: Sequence[Sample],
+) -> None:
+    wanted: dict[str, list[tuple[str, tuple[float, float, float, float]]]] = {}
+    for i in selected.tolist():
+        fi, _, obj = crop_of[i]
+        x, y, w, h = (float(v) for v in obj.bbox)
+        wanted.setdefault(frames[fi].file_name, []).append(
+            (samples[i].file_name, (x, y, x + w, y + h))
+        )
+    chosen = [f for f in frames if f.file_name in wanted]
+    extract_crops(iter_frames(chosen), wanted, out / "crops")

@@ -1,0 +1,224 @@
+"""`touchline select` end to end: a small built world, then the acceptance run on real footage."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from touchline.cli import app
+from touchline.errors import DataError
+from touchline.select.inputs import discover
+from touchline.select.predictions import (
+    Category,
+    FramePredictions,
+    ObjectPrediction,
+    Task,
+    write_predictions,
+    write_tasks,
+)
+from touchline.select.run import select_frames
+from touchline.video import VideoWriter
+
+runner = CliRunner()
+TASK = Task("people", "object-detection", (Category(0, "player"), Category(1, "ball")))
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "selection_sports.json"
+
+
+def _world(tmp_path: Path) -> tuple[Path, Path]:
+    """Two short videos and a folder of images, with detection predictions for every frame."""
+    src = tmp_path / "in"
+    (src / "seq").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    import cv2
+
+    for name, n, base in (("a.mp4", 24, 40), ("b.mp4", 12, 160)):
+        with VideoWriter(src / name, fps=10, size=(96, 64)) as w:
+            for k in range(n):
+                img = np.full((64, 96, 3), base, np.uint8)
+                cv2.circle(img, (8 + 3 * k, 32), 6, (255, 255, 255), -1)
+                w.write(img)
+    for k in range(6):
+        cv2.imwrite(str(src / "seq" / f"{k:04d}.png"), rng.integers(0, 255, (64, 96, 3), np.uint8))
+    samples = discover(src)
+    frames = []
+    for i, s in enumerate(samples):
+        objs = tuple(
+            ObjectPrediction(
+                j % 2,
+                float(0.3 + 0.6 * ((i * 7 + j) % 10) / 10),
+                bbox=[5.0 + 10 * j, 10.0, 12.0, 20.0],
+            )
+            for j in range(1 + i % 3)
+        )
+        frames.append(FramePredictions(s.file_name, objs))
+    pred = tmp_path / "pred"
+    write_tasks(pred, [TASK])
+    write_predictions(pred, TASK, frames)
+    return src, pred
+
+
+CONFIG: dict[str, Any] = {
+    "n_samples": 9,
+    "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {
+            "input": {"type": "SCORES", "task": "people", "score": "objectness_least_confidence"},
+            "strategy": {"type": "WEIGHTS"},
+        },
+        {
+            "input": {"type": "PREDICTIONS", "task": "people", "name": "CATEGORY_COUNT"},
+            "strategy": {"type": "THRESHOLD", "threshold": 2, "operation": "BIGGER_EQUAL"},
+        },
+        {
+            "input": {"type": "METADATA", "key": "video_name"},
+            "strategy": {"type": "BALANCE", "target": {"a.mp4": 0.34, "b.mp4": 0.33, "seq": 0.33}},
+        },
+    ],
+}
+
+
+def test_small_world_selection_outputs_and_resume(tmp_path: Path) -> None:
+    src, pred = _world(tmp_path)
+    run = select_frames(src, tmp_path / "out", config=CONFIG, predictions=pred)
+    s = run.summary
+    assert s["samples"] == 42 and s["selected"] == 9 and s["stop_reason"] == "n_samples"
+    picked = [run.samples[i] for i in run.selected.tolist()]
+    # THRESHOLD: only frames with 2+ objects (i % 3 != 0)
+    assert all(run.samples.index(p) % 3 != 0 for p in picked)
+    videos = [p.metadata["video_name"] for p in picked]
+    assert {v: videos.count(v) for v in set(videos)} == {"a.mp4": 3, "b.mp4": 3, "seq": 3}
+    out = tmp_path / "out"
+    with (out / "selection.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["file_name"] for r in rows] == [p.file_name for p in picked]
+    assert len(list((out / "frames").rglob("*.png"))) == 9
+    tasks = json.loads((out / "label_studio_tasks.json").read_text())
+    assert len(tasks) == 9 and tasks[0]["predictions"][0]["result"][0]["type"] == "rectanglelabels"
+    assert len(ET.parse(out / "cvat_annotations.xml").getroot().findall("image")) == 9
+    report = json.loads((out / "report.json").read_text())
+    assert report["counts"] == {"input": 42, "after_thresholds": 28, "selected": 9}
+    assert report["metadata_balance"]["video_name"]["after"] == {
+        "a.mp4": 0.3333, "b.mp4": 0.3333, "seq": 0.3333}  # fmt: skip
+
+    # interrupted after 4 picks, then rerun: the same selection, 4 picks replayed
+    def stop(stage: str, done: int, total: int) -> None:
+        if stage == "select" and done == 4:
+            raise KeyboardInterrupt
+
+    shutil.rmtree(tmp_path / "out2", ignore_errors=True)
+    with pytest.raises(KeyboardInterrupt):
+        select_frames(src, tmp_path / "out2", config=CONFIG, predictions=pred, progress=stop)
+    again = select_frames(src, tmp_path / "out2", config=CONFIG, predictions=pred)
+    assert again.summary["resumed_picks"] == 4
+    np.testing.assert_array_equal(again.selected, run.selected)
+
+
+def test_sequences_and_object_level(tmp_path: Path) -> None:
+    src, pred = _world(tmp_path)
+    seq_cfg = {**CONFIG, "n_samples": 8, "selected_sequence_length": 4,
+               "strategies": CONFIG["strategies"][:2]}  # fmt: skip
+    run = select_frames(src, tmp_path / "seq", config=seq_cfg, predictions=pred, report=False)
+    picked = [run.samples[i] for i in run.selected.tolist()]
+    assert len(picked) == 8
+    for k in range(0, 8, 4):
+        run4 = picked[k : k + 4]
+        assert len({p.video for p in run4}) == 1
+        assert [p.frame for p in run4] == list(range(run4[0].frame, run4[0].frame + 4))  # type: ignore[operator]
+    obj_cfg = {"n_samples": 5, "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {"input": {"type": "SCORES", "task": "people", "score": "objectness_least_confidence"},
+         "strategy": {"type": "WEIGHTS"}}]}  # fmt: skip
+    obj = select_frames(src, tmp_path / "obj", config=obj_cfg, predictions=pred,
+                        object_level="people")  # fmt: skip
+    assert obj.summary["kind"] == "objects of people" and obj.summary["samples"] == 84
+    crops = sorted((tmp_path / "obj" / "crops").rglob("*.png"))
+    assert len(crops) == 5
+    import cv2
+
+    # a 12 x 20 box at (5, 10) grown by 10 % a side: x 3.8..18.2 -> 3..19, y 8..32
+    assert cv2.imread(str(crops[0])).shape[:2] == (24, 16)
+
+
+def test_bad_input_names_the_problem(tmp_path: Path) -> None:
+    src, pred = _world(tmp_path)
+    cfg = tmp_path / "bad.json"
+    cfg.write_text(json.dumps({"n_samples": 3, "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERISTY"}}]}))  # fmt: skip
+    r = runner.invoke(app, ["select", "--input", str(src), "--config", str(cfg), "--out",
+                            str(tmp_path / "o")])  # fmt: skip
+    assert r.exit_code == 1 and "bad.json" in r.output and "DIVERISTY" in r.output
+    missing_key = {"n_samples": 3, "strategies": [
+        {"input": {"type": "METADATA", "key": "weather"},
+         "strategy": {"type": "BALANCE", "target": {"sunny": 0.5}}}]}  # fmt: skip
+    with pytest.raises(DataError, match="weather"):
+        select_frames(src, tmp_path / "o2", config=missing_key, predictions=pred)
+    no_pred = {"n_samples": 3, "strategies": CONFIG["strategies"][1:2]}
+    with pytest.raises(DataError, match="--predictions"):
+        select_frames(src, tmp_path / "o3", config=no_pred)
+    (pred / "people" / "ghost-099-mp4.json").write_text(
+        json.dumps({"file_name": "ghost-099-mp4.png", "predictions": []})
+    )
+    with pytest.raises(DataError, match="ghost-099-mp4"):
+        select_frames(src, tmp_path / "o4", config=CONFIG, predictions=pred)
+
+
+def _chromium_dom(html: Path, tmp: Path) -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium is missing (make test installs Debian's chromium package)")
+    r = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp / 'profile'}", "--dump-dom", html.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_acceptance_sports_config_on_real_footage(
+    tmp_path: Path, shared: Callable[[str], Path], reference: Callable[[str], Any]
+) -> None:
+    """Lightly's sports tutorial config, unchanged in shape, on the three frame sequences (as
+    three videos) and the three clips: 100 frames, balanced across the six videos."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for seq in ("chelsea_arsenal_512", "india_thailand_512", "leicester_liverpool_512"):
+        (src / seq).symlink_to(shared(f"frames/{seq}").resolve())
+    for clip in ("dfl_08fd33_4.mp4", "soccertrack_left_camera.mp4", "soccertrack_right_camera.mp4"):
+        (src / clip).symlink_to(shared(f"video/{clip}").resolve())
+    pred, out = tmp_path / "pred", tmp_path / "out"
+    r = runner.invoke(app, ["predict", str(src), "--task", "keypoints", "--out", str(pred)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["select", "--input", str(src), "--predictions", str(pred), "--config",
+                            str(EXAMPLE), "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["counts"]["input"] == 429 + 161 + 51 + 169 + 250 + 250
+    assert report["counts"]["selected"] == 100
+    after = report["metadata_balance"]["video_name"]["after"]
+    assert len(after) == 6 and all(abs(v - 1 / 6) <= 0.03 for v in after.values()), after
+    assert len(list((out / "frames").rglob("*.*"))) == 100
+    # the PDF renders (a page to PNG) and the HTML loads in headless Chromium
+    pdfium = reference("pypdfium2")
+    pdf = pdfium.PdfDocument(str(out / "report.pdf"))
+    png = tmp_path / "page.png"
+    pdf[1].render(scale=1.0).to_pil().save(png)
+    pdf.close()
+    import cv2
+
+    assert cv2.imread(str(png)).std() > 10
+    dom = _chromium_dom(out / "report.html", tmp_path)
+    assert "Balance of video_name" in dom and dom.count("<img") >= 5
