@@ -54,3 +54,37 @@ def require_module(name: str) -> Any:
 def reference() -> Callable[[str], Any]:
     """``reference("motmetrics")`` -> the module, failing under CI when it is missing."""
     return require_module
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # without these, Chromium keeps calling Google's hosts, which this network refuses
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Callable[..., Any]:
+    """``chromium("--dump-dom", url)`` -> CompletedProcess of headless Chromium (Debian's
+    package, which ``make test`` installs); fails under CI, skips elsewhere, when missing."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        msg = "chromium is missing (make test installs Debian's chromium package)"
+        if _in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+    return run

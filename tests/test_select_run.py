@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -149,6 +148,23 @@ def test_sequences_and_object_level(tmp_path: Path) -> None:
     assert cv2.imread(str(crops[0])).shape[:2] == (24, 16)
 
 
+def test_similarity_to_a_tag(tmp_path: Path) -> None:
+    src, _ = _world(tmp_path)
+    samples = discover(src)
+    query = [s.file_name for s in samples if s.video == "b.mp4"][:2]
+    (tmp_path / "tags").mkdir()
+    (tmp_path / "tags" / "bright.txt").write_text("\n".join(query) + "\n")
+    cfg = {"n_samples": 6, "strategies": [
+        {"input": {"type": "EMBEDDINGS", "tag_name": "bright"}, "strategy": {"type": "SIMILARITY"}}]}  # fmt: skip
+    run = select_frames(src, tmp_path / "sim", config=cfg, tags=tmp_path / "tags", report=False)
+    picked = [run.samples[i].video for i in run.selected.tolist()]
+    assert picked.count("b.mp4") == 6  # the bright video's frames are the most similar
+    with pytest.raises(DataError, match="nosuch"):
+        bad = {"n_samples": 2, "strategies": [
+            {"input": {"type": "EMBEDDINGS", "tag_name": "nosuch"}, "strategy": {"type": "SIMILARITY"}}]}  # fmt: skip
+        select_frames(src, tmp_path / "sim2", config=bad, tags=tmp_path / "tags", report=False)
+
+
 def test_bad_input_names_the_problem(tmp_path: Path) -> None:
     src, pred = _world(tmp_path)
     cfg = tmp_path / "bad.json"
@@ -172,24 +188,13 @@ def test_bad_input_names_the_problem(tmp_path: Path) -> None:
         select_frames(src, tmp_path / "o4", config=CONFIG, predictions=pred)
 
 
-def _chromium_dom(html: Path, tmp: Path) -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.fail("chromium is missing (make test installs Debian's chromium package)")
-    r = subprocess.run(
-        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp / 'profile'}", "--dump-dom", html.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr[-2000:]
-    return r.stdout
-
-
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_acceptance_sports_config_on_real_footage(
-    tmp_path: Path, shared: Callable[[str], Path], reference: Callable[[str], Any]
+    tmp_path: Path,
+    shared: Callable[[str], Path],
+    reference: Callable[[str], Any],
+    chromium: Callable[..., Any],
 ) -> None:
     """Lightly's sports tutorial config, unchanged in shape, on the three frame sequences (as
     three videos) and the three clips: 100 frames, balanced across the six videos."""
@@ -220,5 +225,14 @@ def test_acceptance_sports_config_on_real_footage(
     import cv2
 
     assert cv2.imread(str(png)).std() > 10
-    dom = _chromium_dom(out / "report.html", tmp_path)
-    assert "Balance of video_name" in dom and dom.count("<img") >= 5
+    dom = chromium("--dump-dom", (out / "report.html").resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "Balance of video_name" in dom.stdout and dom.stdout.count("<img") >= 5
+
+
+def test_example_configs_parse() -> None:
+    from touchline.select.config import load_selection_config
+
+    for path in sorted(EXAMPLE.parent.glob("selection_*.json")):
+        cfg = load_selection_config(path)
+        assert cfg.strategies, path

@@ -292,7 +292,9 @@ def _figures(data: ReportData, numbers: dict[str, Any]) -> list[tuple[str, Any]]
             ax.imshow(thumb)
             ax.set_title(name if len(name) <= 28 else "..." + name[-25:], fontsize=6)
             ax.axis("off")
-        fig.suptitle(f"Selected frames ({len(items)} of {len(data.selected)})")
+        fig.suptitle(
+            f"Selected frames, in pick order (the first {len(items)} of {len(data.selected)})"
+        )
         figs.append(("Gallery of selected frames", fig))
     return figs
 

@@ -168,6 +168,7 @@ def select_frames(
     predictions: str | Path | None = None,
     metadata: str | Path | None = None,
     object_level: str | None = None,
+    tags: str | Path | None = None,
     model: str | Path = "embed",
     cache: str | Path | None = None,
     seed: int = 0,
@@ -184,6 +185,9 @@ def select_frames(
         predictions: the Lightly predictions folder (``tasks.json`` + one folder per task).
         metadata: the Lightly metadata folder (``schema.json`` + per-file JSON).
         object_level: select the objects of this prediction task instead of frames.
+        tags: folder of tags for SIMILARITY queries: the ``tag_name`` of an EMBEDDINGS input
+            is the file ``<tags>/<tag_name>.txt`` (or ``.json``, a list) naming query samples
+            by file name, one per line.
         model: the embedding model: ``"embed"`` (shipped) or any ONNX file.
         cache: embedding cache folder (default ``out/.select-cache``).
         seed: seed of RANDOM inputs and of the typicality reference.
@@ -251,7 +255,7 @@ def select_frames(
         values = [None if v is None else aggregate_sequences(v, groups) for v in values]
     n_units = n_all if groups is None else len(groups)
     objectives = [
-        objective_from_entry(e, v, size=n_units, seed=seed)
+        objective_from_entry(e, v, size=n_units, seed=seed, query=_query(e, v, samples, tags))
         for e, v in zip(cfg.strategies, values, strict=True)
     ]
     n_frames = cfg.samples_to_select(n_all)
@@ -297,6 +301,8 @@ def select_frames(
             outputs.append("crops/")
         else:
             sizes, anns = _extract(out, sel_samples, tasks, preds, gallery, progress)
+            rank = {x.file_name: k for k, x in enumerate(sel_samples)}
+            gallery.sort(key=lambda item: rank.get(item[0], len(rank)))  # pick order
             write_label_tools(out, [s.file_name for s in sel_samples], sizes, annotations=anns)
             outputs += ["frames/", "label_studio_tasks.json", "cvat_annotations.xml"]
     timings["outputs"] = time.perf_counter() - t
@@ -352,6 +358,43 @@ def select_frames(
     summary["outputs"] = outputs
     write_json_atomic(out / "summary.json", summary)
     return SelectionRun(samples, selected, summary)
+
+
+def _query(
+    entry: Any, values: Any, samples: Sequence[Sample], tags: str | Path | None
+) -> NDArray[np.float32] | None:
+    """The query embeddings of a SIMILARITY entry: the samples its tag file names."""
+    if entry.strategy.type is not StrategyType.SIMILARITY:
+        return None
+    name = entry.input.tag_name
+    folder = Path(tags) if tags is not None else Path(".")
+    path = next(
+        (
+            folder / f"{name}{ext}"
+            for ext in (".txt", ".json", "")
+            if (folder / f"{name}{ext}").is_file()
+        ),
+        None,
+    )
+    if path is None:
+        raise DataError(
+            f"SIMILARITY tag {name!r}: no file {folder / (name + '.txt')} (give --tags DIR with "
+            f"{name}.txt listing the query samples' file names)"
+        )
+    text = path.read_text()
+    try:
+        names = json.loads(text) if path.suffix == ".json" else None
+    except ValueError as e:
+        raise DataError(f"{path}: not valid JSON ({e})") from None
+    if names is None:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    index = {s.file_name: k for k, s in enumerate(samples)}
+    unknown = [n for n in names if n not in index]
+    if unknown:
+        raise DataError(f"{path}: {unknown[0]!r} is not one of the input samples")
+    if not names:
+        raise DataError(f"{path}: the tag names no sample")
+    return np.asarray(values)[[index[n] for n in names]]
 
 
 def _resume(partial: Path, key: str) -> list[int]:
@@ -521,7 +564,7 @@ def _extract(
     def stream() -> Any:
         for k, (s, img) in enumerate(iter_frames(sel)):
             sizes[s.file_name] = (int(img.shape[1]), int(img.shape[0]))
-            if len(gallery) < 48:
+            if len(gallery) < 400:
                 h, w = img.shape[:2]
                 thumb = cv2.resize(
                     img, (192, max(1, round(192 * h / w))), interpolation=cv2.INTER_AREA
