@@ -236,3 +236,34 @@ def test_example_configs_parse() -> None:
     for path in sorted(EXAMPLE.parent.glob("selection_*.json")):
         cfg = load_selection_config(path)
         assert cfg.strategies, path
+
+
+def test_metadata_folder_drives_balance_and_thresholds(tmp_path: Path) -> None:
+    from touchline.select.metadata import MetadataField, write_metadata, write_metadata_schema
+
+    src, _ = _world(tmp_path)
+    samples = discover(src)
+    meta = tmp_path / "meta"
+    fields = [
+        MetadataField("weather", "weather", "sunny", "CATEGORICAL_STRING"),
+        MetadataField("sharpness", "sharpness", 1.0, "NUMERIC_FLOAT"),
+    ]
+    write_metadata_schema(meta, fields)
+    write_metadata(meta, "b.mp4", {"weather": "rainy"}, fields=fields)  # every frame of b
+    blurry = [s.file_name for s in samples if s.video == "a.mp4"][:6]
+    for name in blurry:
+        write_metadata(meta, name, {"sharpness": 0.1}, fields=fields)
+    cfg = {"n_samples": 10, "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {"input": {"type": "METADATA", "key": "sharpness"},
+         "strategy": {"type": "THRESHOLD", "threshold": 0.5, "operation": "BIGGER"}},
+        {"input": {"type": "METADATA", "key": "weather"},
+         "strategy": {"type": "BALANCE", "target": {"sunny": 0.5, "rainy": 0.5}}}]}  # fmt: skip
+    run = select_frames(src, tmp_path / "m", config=cfg, metadata=meta, report=False)
+    picked = [run.samples[i] for i in run.selected.tolist()]
+    assert not {p.file_name for p in picked} & set(blurry)
+    weather = [p.metadata["weather"] for p in picked]
+    # within one sample of the 50/50 target against a strong diversity pull (near-duplicate
+    # frames of b.mp4 against noise images)
+    assert abs(weather.count("rainy") - 5) <= 1
+    assert all((p.video == "b.mp4") == (p.metadata["weather"] == "rainy") for p in picked)

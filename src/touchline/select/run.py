@@ -215,24 +215,25 @@ def select_frames(
     embedder = Embedder(model) if str(model) != "embed" else Embedder()
     cache_dir = Path(cache) if cache is not None else out / ".select-cache"
 
-    def tick(stage: str) -> Callable[[int, int], None]:
-        return lambda done, total: progress(stage, done, total) if progress else None
-
     with EmbeddingCache(cache_dir) as store:
+        task_names = sorted(
+            str(e.input.task)
+            for e in cfg.strategies
+            if e.input.type is InputType.EMBEDDINGS and e.input.task
+        )
+        crops: dict[str, list[NDArray[np.float32] | None]] = {}
         if object_level:
             samples, emb, crop_of = _object_samples(
                 frames, preds[object_level], embedder, store, progress
             )
         else:
+            # one decode of each frame: the crops pass also fills the frame-embedding cache
+            for name in dict.fromkeys(task_names):
+                crops[name] = _task_crops(frames, preds[name], embedder, store, progress)
             samples = frames
             emb = _frame_embeddings(frames, embedder, store, progress)
             crop_of = None
-        task_emb = {}
-        for name in {e.input.task for e in cfg.strategies if e.input.type is InputType.EMBEDDINGS}:
-            if name and not object_level:
-                task_emb[name] = _object_mean_embeddings(
-                    frames, preds[name], emb, embedder, store, progress
-                )
+        task_emb = {name: _mean_with_fallback(crops[name], emb) for name in crops}
     timings["embeddings"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -422,22 +423,66 @@ def _frame_embeddings(
     return embed_samples(frames, stream(), embedder=embedder, cache=store)
 
 
-def _object_mean_embeddings(
+def _prefill_frames(
+    stream: Any, embedder: Embedder, store: EmbeddingCache, *, batch: int = 4
+) -> Any:
+    """Pass ``(sample, image)`` pairs through, embedding each frame into the cache on the way
+    (small batches: full-resolution frames are large)."""
+    from touchline.select.embeddings import sample_key
+
+    ckey = embedder.cache_key("frame")
+    keys: list[str] = []
+    images: list[NDArray[np.uint8]] = []
+
+    def flush() -> None:
+        if images:
+            store.put(ckey, list(keys), embedder.embed_images(images))
+            keys.clear()
+            images.clear()
+
+    try:
+        for s, img in stream:
+            keys.append(sample_key(s))
+            images.append(img)
+            if len(images) >= batch:
+                flush()
+            yield s, img
+    finally:  # also when the consumer stops early (the generator is closed)
+        flush()
+
+
+def _task_crops(
     frames: Sequence[Sample],
     preds: Mapping[str, FramePredictions],
-    frame_emb: NDArray[np.float32],
     embedder: Embedder,
     store: EmbeddingCache,
     progress: Progress | None,
-) -> NDArray[np.float32]:
+) -> list[NDArray[np.float32] | None]:
+    """Per frame, the embeddings of the task's object crops (``None``: no object)."""
     boxes = _boxes(preds, frames)
     with_boxes = [s for s in frames if s.file_name in boxes]
-    crops = embed_sample_crops(with_boxes, iter_frames(with_boxes), boxes, embedder=embedder,
-                               cache=store)  # fmt: skip
-    by_name = {s.file_name: c for s, c in zip(with_boxes, crops, strict=True)}
+
+    def stream() -> Any:
+        for k, item in enumerate(iter_frames(with_boxes)):
+            if progress is not None:
+                progress("crops", k + 1, len(with_boxes))
+            yield item
+
+    feed = _prefill_frames(stream(), embedder, store)
+    try:
+        got = embed_sample_crops(with_boxes, feed, boxes, embedder=embedder, cache=store)
+    finally:
+        feed.close()  # embeds the last, partial batch of frames
+    by_name = {s.file_name: c for s, c in zip(with_boxes, got, strict=True)}
+    return [by_name.get(s.file_name) for s in frames]
+
+
+def _mean_with_fallback(
+    crops: Sequence[NDArray[np.float32] | None], frame_emb: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Unit mean of each frame's crop embeddings; the frame's own embedding without crops."""
     out = frame_emb.copy()
-    for k, s in enumerate(frames):
-        c = by_name.get(s.file_name)
+    for k, c in enumerate(crops):
         if c is not None and len(c):
             out[k] = c.mean(axis=0)
     return l2_normalise(out)
