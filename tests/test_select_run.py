@@ -159,6 +159,13 @@ def test_similarity_to_a_tag(tmp_path: Path) -> None:
     run = select_frames(src, tmp_path / "sim", config=cfg, tags=tmp_path / "tags", report=False)
     picked = [run.samples[i].video for i in run.selected.tolist()]
     assert picked.count("b.mp4") == 6  # the bright video's frames are the most similar
+    (tmp_path / "sim.json").write_text(json.dumps(cfg))
+    r = runner.invoke(app, ["select", "--input", str(src), "--config", str(tmp_path / "sim.json"),
+                            "--tags", str(tmp_path / "tags"), "--out", str(tmp_path / "simcli"),
+                            "--no-report"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = json.loads((tmp_path / "simcli" / "selection.json").read_text())["selected"]
+    assert [row["video"] for row in rows] == ["b.mp4"] * 6
     with pytest.raises(DataError, match="nosuch"):
         bad = {"n_samples": 2, "strategies": [
             {"input": {"type": "EMBEDDINGS", "tag_name": "nosuch"}, "strategy": {"type": "SIMILARITY"}}]}  # fmt: skip

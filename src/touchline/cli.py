@@ -28,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # markdown: docstring line breaks are re-flowed to the terminal width
+    rich_markup_mode="markdown",
 )
 console = Console(stderr=True)
 
@@ -447,7 +449,7 @@ def eval_tracking(
     mot: Annotated[
         Path,
         typer.Option(
-            help="A folder of MOT sequences (<seq>/gt/gt.txt and <seq>/seqinfo.ini; no frames)."
+            help="A folder of MOT sequences (SEQ/gt/gt.txt and SEQ/seqinfo.ini; no frames)."
         ),
     ],
     json_out: Annotated[Path, typer.Option("--json", help="Write the metrics here.")],
@@ -830,13 +832,16 @@ def select_cmd(
     config: Annotated[Path, typer.Option(help="Selection config JSON (Lightly's format).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     predictions: Annotated[
-        Path | None, typer.Option(help="Lightly predictions folder (tasks.json, <task>/...).")
+        Path | None, typer.Option(help="Lightly predictions folder (tasks.json, TASK/...).")
     ] = None,
     metadata: Annotated[
         Path | None, typer.Option(help="Lightly metadata folder (schema.json, per-file JSON).")
     ] = None,
     object_level: Annotated[
         str | None, typer.Option(help="Select this prediction task's objects (crops), not frames.")
+    ] = None,
+    tags: Annotated[
+        Path | None, typer.Option(help="Folder of TAG_NAME.txt files (SIMILARITY queries).")
     ] = None,
     model: Annotated[
         str, typer.Option(help="Embedding model: embed (shipped) or an ONNX file.")
@@ -857,7 +862,7 @@ def select_cmd(
     with _errors(), _progress() as update:
         run = select_frames(
             input, out, config=config, predictions=predictions, metadata=metadata,
-            object_level=object_level, model=model, cache=cache, seed=seed,
+            object_level=object_level, tags=tags, model=model, cache=cache, seed=seed,
             extract=extract, report=report, progress=update,
         )  # fmt: skip
     s = run.summary
