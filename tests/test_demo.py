@@ -130,12 +130,27 @@ def test_readme_lists_existing_files(demo: dict[str, Any]) -> None:
         "overlay.mp4",
         "radar.mp4",
         "stills/",
+        "analysis/edg.csv",
+        "analysis/edg.png",
+        "predictions/",
+        "selection/selection.csv",
+        "selection/frames/",
+        "selection/report.html",
+        "selection/report.pdf",
+        "selection/label_studio_tasks.json",
         *(str(Path(s).relative_to(out)) for s in demo["stills"]),
     ):
         assert p in paths, f"README does not list {p}"
     w, h = SIZE
     assert f"{FRAMES} frames, {w}x{h}, {FPS:g} fps" in text
     assert "Camera: builtin" in text
+    analysis = json.loads((out / "analysis" / "summary.json").read_text())
+    # the test clip is tiny (480x270, 1 s): few frames calibrate, so EDG may be undefined here;
+    # the analysis still runs and writes its table and plot (`make demo` renders 960x540, 6 s)
+    assert analysis["frames"] == FRAMES and (out / "analysis" / "edg.png").stat().st_size > 0
+    selection = json.loads((out / "selection" / "report.json").read_text())
+    assert selection["counts"] == {"input": FRAMES, "after_thresholds": FRAMES, "selected": 12}
+    assert len(list((out / "selection" / "frames").glob("*.png"))) == 12
 
 
 def _decoded(path: Path) -> tuple[int, set[tuple[int, ...]]]:

@@ -16,6 +16,10 @@ of a clip whose truth is known, scores it, and writes, under the output folder (
                       calibration, Touchline's tracks (boxes, ids, team colours) and a radar inset
     radar.mp4         the top-down view of the tracks and the camera's field of view
     stills/           PNG stills of the overlay, the radar and the frame warped onto the pitch
+    analysis/         ``touchline analyze`` on the tracks: possession, EDG over time, pitch
+                      control, Voronoi and EDG-map plots of the key frame
+    predictions/      ``touchline predict --task keypoints`` on the clip (Lightly's format)
+    selection/        ``touchline select``: the frames worth labelling, with the report
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from touchline.synth.clip import SynthClip, SynthConfig, synthesize
 from touchline.synth.groundtruth import GroundTruth
 from touchline.track.football import FootballTracker
 from touchline.track.run import track_video
-from touchline.tracks import read_tracks
+from touchline.tracks import Tracks, read_tracks
 from touchline.types import Calibration, CalibrationStatus
 from touchline.utils.files import write_json_atomic, write_text_atomic
 from touchline.video import VideoReader, VideoWriter, write_image
@@ -122,14 +126,60 @@ def run_demo(
                 stills.append(write_image(stills_dir / f"topdown_{k:04d}.png", warped))
             if progress:
                 progress("overlay", k + 1, total)
+    analysis, selection = _analysis_and_selection(out, clip, tracks, progress)
     readme = write_text_atomic(
-        out / "README.md", _readme(clip, gt, stills, out, calib, scores, summary)
+        out / "README.md",
+        _readme(clip, gt, stills, out, calib, scores, summary, analysis, selection),
     )
     return DemoResult(out, clip, out / "overlay.mp4", out / "radar.mp4", stills, readme)
 
 
+DEMO_SELECTION = {
+    "n_samples": 12,
+    "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {
+            "input": {
+                "type": "SCORES",
+                "task": "pitch_keypoints",
+                "score": "objectness_least_confidence",
+            },
+            "strategy": {"type": "WEIGHTS", "strength": 0.5},
+        },
+    ],
+}
+"""The demo's selection config: 12 diverse frames, favouring uncertain pitch keypoints."""
+
+
+def _analysis_and_selection(
+    out: Path, clip: SynthClip, tracks: Tracks, progress: Progress | None
+) -> tuple[dict, dict]:
+    from touchline.analytics.run import analyze_tracks
+    from touchline.select.predict import predict_folder
+    from touchline.select.run import select_frames
+
+    analysis = analyze_tracks(
+        tracks, out / "analysis", animate=False, ball_grid=(21, 13), progress=progress
+    )
+    predict_folder(clip.video, out / "predictions", task="keypoints", progress=progress)
+    write_json_atomic(out / "selection.json", DEMO_SELECTION)
+    run = select_frames(
+        clip.video,
+        out / "selection",
+        config=DEMO_SELECTION,
+        predictions=out / "predictions",
+        cache=out / "selection" / ".cache",
+        progress=progress,
+    )
+    return analysis, run.summary
+
+
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f} %"
+
+
+def _shares(p: dict) -> str:
+    return ", ".join(f"team {k} {v:.0%}" for k, v in p.items())
 
 
 def _m(v: float | None) -> str:
@@ -185,6 +235,8 @@ def _readme(
     calib: dict,
     scores: dict,
     summary: dict,
+    analysis: dict,
+    selection: dict,
 ) -> str:
     n_obj = sum(len(f["objects"]) for f in gt.frames)
     per_frame = n_obj / max(1, len(gt))
@@ -225,6 +277,15 @@ truth except the `synth/` folder.
 | `overlay.mp4` | decoded clip + pitch lines through Touchline's calibration + Touchline's tracks (boxes, ids, team colours) + radar inset |
 | `radar.mp4` | top-down view of Touchline's tracks with the camera's field of view |
 | `stills/` | PNG stills of both, and the frame warped onto the pitch |
+| `analysis/` | `touchline analyze` on Touchline's tracks: `analysis/edg.csv` (possession, EDG and pitch share per frame), `analysis/edg.png` (EDG over time), the key frame's Voronoi, pitch-control and EDG-map PNGs, `analysis/summary.json` |
+| `predictions/` | `touchline predict --task keypoints`: the pitch keypoints of every frame in Lightly's prediction format |
+| `selection.json` | the selection config used (Lightly's format) |
+| `selection/` | `touchline select`: `selection/selection.csv` and `selection/selection.json`, the frames in `selection/frames/`, `selection/label_studio_tasks.json`, `selection/cvat_annotations.xml`, the report `selection/report.html` / `selection/report.pdf` / `selection/report.json` |
+
+- Analysis: possession {_shares(analysis["possession"])}; key frame {analysis["key_frames"][0]}
+  (`analysis/`).
+- Selection: {selection["selected"]} of {selection["samples"]} frames picked for labelling
+  (`selection/report.html`).
 
 On average {per_frame:.1f} objects are visible per frame. Motion: {clip.scene_source}.
 Camera: {clip.camera.source} pose at ({clip.camera.position[0]:.1f}, {clip.camera.position[1]:.1f}) m,
