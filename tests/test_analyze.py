@@ -173,3 +173,12 @@ def test_cli_trajectories_hand_checked(tmp_path: Path) -> None:
     r = runner.invoke(app, ["trajectories", "merge", str(src), "--into", "7", "--id", "9",
                             "--frames", "9:3", "--out", str(tmp_path / "o.parquet")])  # fmt: skip
     assert r.exit_code != 0 and "ends before it starts" in r.output
+
+
+def test_analyze_without_a_ball_still_plots_the_players(tmp_path: Path) -> None:
+    t = _play(20)
+    no_ball = t.with_table(t.df[t.df["class_name"] != "ball"].reset_index(drop=True))
+    s = analyze_tracks(no_ball, tmp_path, animate=False)
+    assert s["warnings"] and "no ball" in s["warnings"][0]
+    assert s["edg_frames"] == 0 and (tmp_path / f"frame_{s['key_frames'][0]}.png").is_file()
+    assert np.isnan(pd.read_csv(tmp_path / "edg.csv")["edg"]).all()

@@ -38,7 +38,6 @@ from touchline.analytics.pitch_control import grid_centres, pitch_control
 from touchline.analytics.possession import goal_events, possession
 from touchline.analytics.state import GameStates
 from touchline.analytics.value import ValueSurface, load_surface
-from touchline.errors import DataError
 from touchline.tracks import Tracks
 from touchline.utils.files import atomic_path, write_json_atomic, write_text_atomic
 
@@ -193,8 +192,12 @@ def analyze_tracks(
 
     t0 = time.perf_counter()
     states = GameStates.from_tracks(tracks)
-    if not np.isfinite(states.ball).any():
-        raise DataError("analyze: the tracks have no ball position in any frame")
+    warnings: list[str] = []
+    if not np.isfinite(states.ball).all(axis=1).any():
+        warnings.append(
+            "no ball position in any frame: possession and EDG are undefined (NaN); only the "
+            "players are plotted"
+        )
     poss = possession(states)
     goals = goal_events(states)
     timings["states_s"] = time.perf_counter() - t0
@@ -256,6 +259,7 @@ def analyze_tracks(
         "key_frames": [int(f) for f in key_frames],
         "outputs": ["edg.csv", "summary.json", *figures],
         "resumed_frames": resumed,
+        "warnings": warnings,
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
     summary["timings"]["total_s"] = round(time.perf_counter() - t_start, 2)
