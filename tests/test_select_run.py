@@ -274,3 +274,22 @@ def test_metadata_folder_drives_balance_and_thresholds(tmp_path: Path) -> None:
     # frames of b.mp4 against noise images)
     assert abs(weather.count("rainy") - 5) <= 1
     assert all((p.video == "b.mp4") == (p.metadata["weather"] == "rainy") for p in picked)
+
+
+def test_changed_predictions_do_not_reuse_checkpointed_picks(tmp_path: Path) -> None:
+    src, pred = _world(tmp_path)
+
+    def stop(stage: str, done: int, total: int) -> None:
+        if stage == "select" and done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        select_frames(src, tmp_path / "o", config=CONFIG, predictions=pred, progress=stop)
+    # the predictions change between the runs: the 3 saved picks no longer apply
+    samples = discover(src)
+    frames = [FramePredictions(s.file_name, (ObjectPrediction(0, 0.99, bbox=[1.0, 1.0, 5.0, 5.0]),
+                                             ObjectPrediction(1, 0.2, bbox=[9.0, 9.0, 5.0, 5.0])))
+              for s in samples]  # fmt: skip
+    write_predictions(pred, TASK, frames)
+    again = select_frames(src, tmp_path / "o", config=CONFIG, predictions=pred, report=False)
+    assert again.summary["resumed_picks"] == 0

@@ -140,9 +140,21 @@ def _fingerprint(*parts: Any) -> str:
     for p in parts:
         if isinstance(p, np.ndarray):
             h.update(np.ascontiguousarray(p).tobytes())
+        elif isinstance(p, list) and any(isinstance(x, np.ndarray) for x in p):
+            h.update(_fingerprint(*p).encode())
         else:
             h.update(json.dumps(p, sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
+
+
+def _digestible(values: Any) -> Any:
+    """An input as something :func:`_fingerprint` hashes (arrays as bytes, the rest as JSON)."""
+    if values is None:
+        return None
+    if isinstance(values, tuple):
+        return [_digestible(v) for v in values]
+    arr = np.asarray(values)
+    return arr.astype(str).tolist() if arr.dtype == object else np.ascontiguousarray(arr)
 
 
 def _metadata_arrays(samples: Sequence[Sample]) -> dict[str, NDArray[Any]]:
@@ -262,8 +274,10 @@ def select_frames(
     n_frames = cfg.samples_to_select(n_all)
     n = n_frames if groups is None else -(-n_frames // length)
     partial = out / ".select-partial"
-    key = _fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb[:: max(1, n_all // 64)],
-                       object_level, seed)  # fmt: skip
+    # every resolved input is part of the key: changed predictions, metadata or embeddings
+    # (another model) start the greedy pass afresh instead of replaying stale picks
+    key = _fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb, object_level, seed,
+                       *(_digestible(v) for v in values))  # fmt: skip
     pre = _resume(partial, key)
     picks: list[int] = list(pre)
 
