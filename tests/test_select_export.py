@@ -85,9 +85,10 @@ def test_label_studio_and_cvat(tmp_path: Path) -> None:
         "90.00",
         "player",
     )
-    pts = images[0].find("points")
-    assert pts is not None and pts.get("points") == "10.00,20.00;30.00,40.00"
-    assert [n.text for n in root.iter("name")] == ["player", "pitch"]
+    pts = images[0].findall("points")
+    assert [(p.get("label"), p.get("points")) for p in pts] == [
+        ("c1", "10.00,20.00"), ("c3", "30.00,40.00")]  # fmt: skip
+    assert [n.text for n in root.iter("name")] == ["player", "c1", "c2", "c3"]
     ls, cv = write_label_tools(tmp_path, ["a.png"], sizes, annotations=ann)
     assert json.loads(ls.read_text())[0]["data"]["file_name"] == "a.png"
     ET.parse(cv)

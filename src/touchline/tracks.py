@@ -426,6 +426,30 @@ class Tracks:
             f"fps={self._fps}, image_size={self._image_size})"
         )
 
+    def row_periods(self) -> np.ndarray:
+        """The match period of every row (int64): the ``period`` column where it is complete,
+        else from the frame ranges of ``meta["periods"]``, else 1.
+
+        >>> Tracks.empty().row_periods().tolist()
+        []
+        """
+        df = self._df
+        if "period" in df.columns:
+            values = pd.to_numeric(df["period"], errors="coerce").to_numpy(np.float64)
+            if np.isfinite(values).all():
+                return values.astype(np.int64)
+        out = np.ones(len(df), np.int64)
+        periods = self.meta.get("periods")
+        if isinstance(periods, list):
+            frame = df["frame"].to_numpy(np.int64)
+            for p in periods:
+                if not isinstance(p, Mapping):
+                    continue
+                lo, hi, pid = p.get("start_frame"), p.get("end_frame"), p.get("id")
+                if isinstance(lo, int) and isinstance(hi, int) and isinstance(pid, int):
+                    out[(frame >= lo) & (frame <= hi)] = pid
+        return out
+
     def with_table(self, df: pd.DataFrame) -> Tracks:
         """A new table holding ``df`` with this one's ``fps``, sizes and ``meta``.
 

@@ -17,6 +17,7 @@ from touchline.analytics.edg import (
     edg_series,
     fit_move_scale,
     move_kernel,
+    smooth_edg,
 )
 from touchline.analytics.pitch_control import (
     PitchControlParams,
@@ -79,6 +80,7 @@ __all__ = [
     "pitch_control_reference",
     "polygon_area",
     "possession",
+    "smooth_edg",
     "voronoi_areas",
     "voronoi_cells",
     "voronoi_team_control",

@@ -76,6 +76,7 @@ __all__ = [
     "edg_series",
     "fit_move_scale",
     "move_kernel",
+    "smooth_edg",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -305,7 +306,6 @@ def edg_series(
         progress: called as ``progress(done, total)`` after each frame.
     """
     from touchline.analytics.possession import possession as find_possession
-    from touchline.trajectories import savgol
 
     p = params or EdgParams()
     if team is not None and team not in (0, 1):
@@ -355,29 +355,47 @@ def edg_series(
             who[j] = t
         if progress is not None:
             progress(j + 1, rows.size)
-    smooth = out.copy()
-    fps = _fps(states.times[rows])
-    window = round(smooth_seconds * fps) | 1 if smooth_seconds > 0 else 0
-    if window >= 5:
-        start = 0
-        for end in [*np.flatnonzero(np.diff(who) != 0) + 1, rows.size]:
-            seg = out[start:end]
-            if who[start] >= 0 and seg.size >= window and np.isfinite(seg).all():
-                smooth[start:end] = savgol(seg[:, None], window, 2)[:, 0]
-            start = end
-    return pd.DataFrame(
+    series = pd.DataFrame(
         {
             "frame": states.frames[rows],
             "time": states.times[rows],
             "team": who,
             "edg": out,
-            "edg_smooth": smooth,
+            "edg_smooth": out,
             "space": space,
         }
     )
+    series["edg_smooth"] = smooth_edg(series, smooth_seconds)
+    return series
 
 
-def _fps(times: FloatArray) -> float:
-    dt = np.diff(times)
+def smooth_edg(series: pd.DataFrame, seconds: float) -> FloatArray:
+    """Centred Savitzky-Golay smoothing (degree 2, ``seconds`` wide) of ``series["edg"]``
+    within each run of consecutive frames with the same team and finite values.
+
+    >>> s = pd.DataFrame({"frame": range(7), "time": np.arange(7) / 5, "team": 0,
+    ...                   "edg": [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]})
+    >>> smooth_edg(s, 1.0).round(2).tolist()  # 5 frames wide at 5 frames/s
+    [0.11, 0.54, 0.69, 0.31, 0.69, 0.54, 0.11]
+    """
+    from touchline.trajectories import savgol
+
+    v = series["edg"].to_numpy(np.float64)
+    out = v.copy()
+    t = series["time"].to_numpy(np.float64)
+    dt = np.diff(t)
     dt = dt[np.isfinite(dt) & (dt > 0)]
-    return float(1.0 / np.median(dt)) if dt.size else 25.0
+    fps = 1.0 / float(np.median(dt)) if dt.size else 25.0
+    window = round(seconds * fps) | 1 if seconds > 0 else 0
+    if window < 5:
+        return out
+    who = series["team"].to_numpy(np.int64)
+    frame = series["frame"].to_numpy(np.int64)
+    breaks = np.flatnonzero((np.diff(who) != 0) | (np.diff(frame) > 1) | ~np.isfinite(np.diff(v)))
+    start = 0
+    for end in [*(breaks + 1).tolist(), v.size]:
+        seg = v[start:end]
+        if seg.size >= window and np.isfinite(seg).all() and who[start] >= 0:
+            out[start:end] = savgol(seg[:, None], window, 2)[:, 0]
+        start = end
+    return out

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from touchline.analytics.edg import EdgParams, edg_map, edg_series
+from touchline.analytics.edg import EdgParams, edg_map, edg_series, smooth_edg
 from touchline.analytics.pitch_control import grid_centres, pitch_control
 from touchline.analytics.possession import goal_events, possession
 from touchline.analytics.state import GameStates
@@ -76,14 +76,15 @@ def top_moments(series: pd.DataFrame, n: int = 5, min_gap: float = 5.0) -> list[
     ]
 
 
-def _fingerprint(tracks: Tracks, surface: ValueSurface, params: EdgParams) -> str:
-    df = tracks.df
+def _fingerprint(states: GameStates, surface: ValueSurface, params: EdgParams) -> str:
+    """Everything the EDG series depends on: the game states (positions, velocities, teams,
+    keepers, ball, directions, times, pitch), the surface and the parameters."""
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(df["frame"].to_numpy(np.int64)).tobytes())
-    h.update(np.ascontiguousarray(df["track_id"].to_numpy(np.int64)).tobytes())
-    h.update(np.ascontiguousarray(df[["pitch_x", "pitch_y"]].to_numpy(np.float64)).tobytes())
-    h.update(np.ascontiguousarray(surface.values).tobytes())
-    h.update(repr(params).encode())
+    for arr in (states.frames, states.times, states.ids, states.team, states.goalkeeper,
+                states.xy, states.vel, states.ball, states.direction, states.period,
+                surface.values):  # fmt: skip
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr((states.pitch.length, states.pitch.width, params)).encode())
     return h.hexdigest()[:16]
 
 
@@ -129,30 +130,6 @@ def _series_resumable(
             progress("edg", min(start + CHUNK, n), n)
     series = pd.concat(parts, ignore_index=True)
     return series, resumed
-
-
-def _smooth(series: pd.DataFrame, seconds: float) -> np.ndarray:
-    from touchline.trajectories import savgol
-
-    v = series["edg"].to_numpy(np.float64)
-    out = v.copy()
-    t = series["time"].to_numpy(np.float64)
-    dt = np.diff(t)
-    dt = dt[np.isfinite(dt) & (dt > 0)]
-    fps = 1.0 / float(np.median(dt)) if dt.size else 25.0
-    window = round(seconds * fps) | 1
-    if window < 5:
-        return out
-    who = series["team"].to_numpy(np.int64)
-    frame = series["frame"].to_numpy(np.int64)
-    breaks = np.flatnonzero((np.diff(who) != 0) | (np.diff(frame) > 1) | ~np.isfinite(np.diff(v)))
-    start = 0
-    for end in [*(breaks + 1).tolist(), v.size]:
-        seg = v[start:end]
-        if seg.size >= window and np.isfinite(seg).all() and who[start] >= 0:
-            out[start:end] = savgol(seg[:, None], window, 2)[:, 0]
-        start = end
-    return out
 
 
 def analyze_tracks(
@@ -203,11 +180,11 @@ def analyze_tracks(
     timings["states_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    key = _fingerprint(tracks, surf, p)
+    key = _fingerprint(states, surf, p)
     series, resumed = _series_resumable(
         states, surf, poss, p, out / ".analyze-partial", key, progress
     )
-    series["edg_smooth"] = _smooth(series, smooth_seconds)
+    series["edg_smooth"] = smooth_edg(series, smooth_seconds)
     timings["edg_s"] = time.perf_counter() - t0
     pos = poss.to_dataframe().drop(columns=["team"])
     table = series.merge(pos, on="frame", how="left")

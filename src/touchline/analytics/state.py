@@ -133,8 +133,8 @@ class GameStates:
         people = np.isin(cls_id, _PEOPLE) & np.isin(team_all, (0, 1))
         pdf = df[people]
         if not {"vx", "vy"} <= set(pdf.columns):
-            kin_fps = None if "time" in pdf.columns else (tracks.fps or 25.0)
-            pdf = kinematics(pdf, fps=kin_fps, max_speed=max_speed, max_accel=None, window=window)
+            pdf = pdf.assign(time=times[fi_all[people]])  # with the fallback times
+            pdf = kinematics(pdf, fps=None, max_speed=max_speed, max_accel=None, window=window)
         ids = np.unique(pdf["track_id"].to_numpy(np.int64))
         pi = np.searchsorted(ids, pdf["track_id"].to_numpy(np.int64))
         fi = fi_all[people]
@@ -169,8 +169,7 @@ class GameStates:
             bfi = fi_all[is_ball][order]
             ball[bfi] = bdf[["pitch_x", "pitch_y"]].to_numpy(np.float64)[order]
         period = np.ones(n_f, np.int64)
-        if "period" in df.columns:
-            period[fi_all] = df["period"].to_numpy(np.int64)
+        period[fi_all] = tracks.row_periods()
         pitch = Pitch.of_size(*tracks.pitch_size)
         people_rows = pdf.assign(
             period=period[fi],

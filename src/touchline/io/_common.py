@@ -100,21 +100,5 @@ def build_tracks(
 
 
 def period_of_rows(tracks: Tracks) -> np.ndarray:
-    """The match period of every row (int64): the ``period`` column, else from the frame ranges
-    of ``meta["periods"]``, else 1."""
-    df = tracks.df
-    if "period" in df.columns:
-        values = pd.to_numeric(df["period"], errors="coerce").to_numpy(np.float64)
-        if np.isfinite(values).all():
-            return values.astype(np.int64)
-    out = np.ones(len(df), np.int64)
-    periods = tracks.meta.get("periods")
-    if isinstance(periods, list):
-        frame = df["frame"].to_numpy(np.int64)
-        for p in periods:
-            if not isinstance(p, Mapping):
-                continue
-            lo, hi, pid = p.get("start_frame"), p.get("end_frame"), p.get("id")
-            if isinstance(lo, int) and isinstance(hi, int) and isinstance(pid, int):
-                out[(frame >= lo) & (frame <= hi)] = pid
-    return out
+    """The match period of every row: :meth:`touchline.tracks.Tracks.row_periods`."""
+    return tracks.row_periods()

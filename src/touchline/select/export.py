@@ -271,8 +271,8 @@ def cvat_xml(
 ) -> str:
     """A "CVAT for images 1.1" annotation document for the selected frames.
 
-    Boxes become ``<box>``, keypoints ``<points>`` (one element per object, visible points
-    only). Import it into a CVAT task created from the extracted frames.
+    Boxes become ``<box>`` with the object's label, keypoints one ``<points>`` per visible
+    keypoint labelled with the keypoint's name (the labels list every name used). Import it into a CVAT task created from the extracted frames.
 
     >>> x = cvat_xml(["a.png"], {"a.png": (100, 50)},
     ...              annotations={"a.png": [PreAnnotation("ball", box=(1, 2, 3, 4))]})
@@ -282,8 +282,14 @@ def cvat_xml(
     names = list(labels)
     for anns in (annotations or {}).values():
         for a in anns:
-            if a.label not in names:
-                names.append(a.label)
+            kp = (
+                []
+                if a.keypoints is None
+                else list(a.keypoint_names or [f"kp{j}" for j in range(len(a.keypoints))])
+            )
+            for label in ([a.label] if a.box is not None else []) + kp:
+                if label not in names:
+                    names.append(label)
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         "<annotations>",
@@ -304,14 +310,14 @@ def cvat_xml(
                     f'    <box label={quoteattr(a.label)} occluded="0" source="auto" '
                     f'xtl="{x1:.2f}" ytl="{y1:.2f}" xbr="{x2:.2f}" ybr="{y2:.2f}"></box>'
                 )
-            if a.keypoints is not None:
-                pts = [(x, y) for x, y, v in np.asarray(a.keypoints, float) if v > 0]
-                if pts:
-                    coords = ";".join(f"{x:.2f},{y:.2f}" for x, y in pts)
-                    lines.append(
-                        f'    <points label={quoteattr(a.label)} occluded="0" source="auto" '
-                        f'points="{coords}"></points>'
-                    )
+            if a.keypoints is not None:  # one named point per visible keypoint
+                names_k = list(a.keypoint_names or [f"kp{j}" for j in range(len(a.keypoints))])
+                for j, (x, y, v) in enumerate(np.asarray(a.keypoints, float)):
+                    if v > 0:
+                        lines.append(
+                            f'    <points label={quoteattr(names_k[j])} occluded="0" '
+                            f'source="auto" points="{x:.2f},{y:.2f}"></points>'
+                        )
         lines.append("  </image>")
     lines.append("</annotations>")
     return "\n".join(lines) + "\n"

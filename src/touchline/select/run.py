@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -252,9 +253,15 @@ def select_frames(
     n_all = len(samples)
     scores = _scores(cfg, tasks, preds, frames, samples, crop_of)
     meta = _metadata_arrays(samples)
-    values = []
+    values: list[Any] = []
+    class_names: list[list[str] | None] = []
     for entry in cfg.strategies:
-        values.append(_resolve(entry, emb, task_emb, scores, meta, tasks, preds, samples, crop_of))
+        v = _resolve(entry, emb, task_emb, scores, meta, tasks, preds, samples, crop_of)
+        v, names = v if isinstance(v, tuple) else (v, None)  # CLASS_DISTRIBUTION: with names
+        values.append(v)
+        class_names.append(names)
+    # SIMILARITY queries are samples: taken before any aggregation into sequences
+    queries = [_query(e, v, samples, tags) for e, v in zip(cfg.strategies, values, strict=True)]
     length = cfg.selected_sequence_length
     groups = None
     if length > 1:
@@ -268,8 +275,8 @@ def select_frames(
         values = [None if v is None else aggregate_sequences(v, groups) for v in values]
     n_units = n_all if groups is None else len(groups)
     objectives = [
-        objective_from_entry(e, v, size=n_units, seed=seed, query=_query(e, v, samples, tags))
-        for e, v in zip(cfg.strategies, values, strict=True)
+        objective_from_entry(e, v, size=n_units, seed=seed, query=q, class_names=names)
+        for e, v, q, names in zip(cfg.strategies, values, queries, class_names, strict=True)
     ]
     n_frames = cfg.samples_to_select(n_all)
     n = n_frames if groups is None else -(-n_frames // length)
@@ -277,7 +284,7 @@ def select_frames(
     # every resolved input is part of the key: changed predictions, metadata or embeddings
     # (another model) start the greedy pass afresh instead of replaying stale picks
     key = _fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb, object_level, seed,
-                       *(_digestible(v) for v in values))  # fmt: skip
+                       *(_digestible(v) for v in values), *(_digestible(q) for q in queries))  # fmt: skip
     pre = _resume(partial, key)
     picks: list[int] = list(pre)
 
@@ -300,6 +307,7 @@ def select_frames(
     except BaseException:  # interrupted (Ctrl-C, an error in a callback): keep the picks
         save()
         raise
+    shutil.rmtree(partial, ignore_errors=True)  # done: nothing to resume
     chosen = result.indices.astype(np.int64)
     selected = chosen if groups is None else groups[chosen].reshape(-1)[:n_frames]
     timings["selection"] = time.perf_counter() - t
@@ -336,10 +344,15 @@ def select_frames(
     }
     if report:
         t = time.perf_counter()
-        cand = np.ones(n_all, bool)
+        unit_ok = np.ones(n_units, bool)
         for obj in objectives:
-            if isinstance(obj, Threshold) and groups is None:
-                cand &= threshold_mask(obj.values, obj.threshold, obj.operation)
+            if isinstance(obj, Threshold):
+                unit_ok &= threshold_mask(obj.values, obj.threshold, obj.operation)
+        if groups is None:
+            cand = unit_ok
+        else:  # a frame passes when its sequence does
+            cand = np.zeros(n_all, bool)
+            cand[groups[unit_ok].ravel()] = True
         targets = {
             e.input.key: dict(e.strategy.target)
             for e in cfg.strategies
@@ -347,7 +360,7 @@ def select_frames(
         }
         objects = None
         if preds and not object_level:
-            first = sorted(preds)[0]
+            first = next(e.input.task for e in cfg.strategies if e.input.task in preds)
             objects = np.array(
                 [len(preds[first][s.file_name].objects) if s.file_name in preds[first] else 0
                  for s in samples], float)  # fmt: skip
@@ -425,13 +438,23 @@ def _resume(partial: Path, key: str) -> list[int]:
     return [int(i) for i in data.get("picks", [])]
 
 
+def _uncached(frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache) -> list[Sample]:
+    """The frames whose whole-frame embedding the cache lacks."""
+    from touchline.select.embeddings import sample_key
+
+    _, found = store.get(embedder.cache_key("frame"), [sample_key(s) for s in frames])
+    return [s for s, f in zip(frames, found.tolist(), strict=True) if not f]
+
+
 def _frame_embeddings(
     frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache, progress: Progress | None
 ) -> NDArray[np.float32]:
+    todo = _uncached(frames, embedder, store)  # decode only these (a resumed run skips the rest)
+
     def stream() -> Any:
-        for k, item in enumerate(iter_frames(frames)):
+        for k, item in enumerate(iter_frames(todo)):
             if progress is not None:
-                progress("embed", k + 1, len(frames))
+                progress("embed", k + 1, len(todo))
             yield item
 
     return embed_samples(frames, stream(), embedder=embedder, cache=store)
@@ -456,8 +479,10 @@ def _prefill_frames(
 
     try:
         for s, img in stream:
-            keys.append(sample_key(s))
-            images.append(img)
+            key = sample_key(s)
+            if not store.get(ckey, [key])[1][0]:  # not embedded yet
+                keys.append(key)
+                images.append(img)
             if len(images) >= batch:
                 flush()
             yield s, img
