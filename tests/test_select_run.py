@@ -293,3 +293,19 @@ def test_changed_predictions_do_not_reuse_checkpointed_picks(tmp_path: Path) -> 
     write_predictions(pred, TASK, frames)
     again = select_frames(src, tmp_path / "o", config=CONFIG, predictions=pred, report=False)
     assert again.summary["resumed_picks"] == 0
+
+
+def test_class_distribution_balance_and_sequence_thresholds(tmp_path: Path) -> None:
+    src, pred = _world(tmp_path)
+    cfg = {"n_samples": 6, "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {"input": {"type": "PREDICTIONS", "task": "people", "name": "CLASS_DISTRIBUTION"},
+         "strategy": {"type": "BALANCE", "target": {"player": 0.5, "ball": 0.5}}}]}  # fmt: skip
+    run = select_frames(src, tmp_path / "cd", config=cfg, predictions=pred, report=False)
+    assert run.summary["selected"] == 6
+    seq = {**CONFIG, "n_samples": 8, "selected_sequence_length": 4}
+    run = select_frames(src, tmp_path / "sq", config=seq, predictions=pred)
+    report = json.loads((tmp_path / "sq" / "report.json").read_text())
+    # frames count as candidates when their 4-frame sequence passes the threshold (mean count)
+    assert 0 < report["counts"]["after_thresholds"] < report["counts"]["input"]
+    assert report["counts"]["after_thresholds"] % 4 == 0
