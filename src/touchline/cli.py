@@ -55,7 +55,7 @@ def _errors() -> Iterator[None]:
     """Known problems become one red line and exit status 1."""
     try:
         yield
-    except (TouchlineError, ValueError) as e:
+    except (TouchlineError, ValueError, OSError) as e:
         # Plain text (a path may contain "[...]") on one line, however narrow the terminal.
         console.print(Text("error: ", style="bold red") + Text(str(e)), soft_wrap=True)
         raise typer.Exit(1) from None
@@ -526,7 +526,14 @@ def _read_tracks(source: Path | None, provider: str | None, files: list[str] | N
     from touchline.io import KLOPPY_PROVIDERS, load_tracking, read_tracking
 
     if provider and provider.lower() in KLOPPY_PROVIDERS:
+        if source is not None:
+            raise typer.BadParameter(
+                f"--provider {provider} reads the --file options; drop the file argument {source}"
+            )
         return load_tracking(provider.lower(), **_options(files))
+    if files:
+        known = ", ".join(sorted(KLOPPY_PROVIDERS))
+        raise typer.BadParameter(f"--file needs --provider (one of: {known})")
     if source is None:
         raise typer.BadParameter("give a tracking file, or --provider with its --file options")
     return read_tracking(source, provider=provider)
@@ -806,7 +813,7 @@ def predict(
         str, typer.Option(help="keypoints (pitch keypoints) or detection (people and ball).")
     ] = "keypoints",
     model: Annotated[Path | None, typer.Option(help="Another ONNX model of the same kind.")] = None,
-    batch: Annotated[int, typer.Option(help="Frames per model call.")] = 8,
+    batch: Annotated[int, typer.Option(min=1, help="Frames per model call.")] = 8,
 ) -> None:
     """Write our shipped models' predictions in Lightly's prediction format (tasks.json, schema,
     one JSON per frame). A killed run continues where it stopped."""

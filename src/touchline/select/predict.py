@@ -94,6 +94,7 @@ def predict_folder(
     Returns a summary: frames, frames predicted now, frames already done, objects written.
     """
     kind = task
+    task_for(kind)  # an unknown task fails before the source is scanned
     samples = discover(source)
     if not samples:
         raise DataError(f"{source}: no videos or images found")

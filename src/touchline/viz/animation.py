@@ -144,7 +144,12 @@ def animate(
     """
     if frames is None:
         index = _FrameIndex(tracks)
-        frame_list = index.frames
+        # every frame of the span, so that the video keeps real time across tracking gaps
+        frame_list = (
+            np.arange(int(index.frames.min()), int(index.frames.max()) + 1, dtype=np.int64)
+            if index.frames.size
+            else index.frames
+        )
     else:
         frame_list = np.asarray([int(f) for f in frames], np.int64)
         if frame_list.size:
