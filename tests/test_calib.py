@@ -230,13 +230,13 @@ def test_keypoints_that_contradict_the_pitch_area_are_rejected():
 
 
 # ----- video ---------------------------------------------------------------------------------
-def _pan_clip(n=20, cut_at=None):
+def _pan_clip(n=20, cut_at=None, step=1):
     from touchline.synth.clip import SynthConfig, Synthesizer
 
     syn = Synthesizer(
-        SynthConfig(seconds=n / 25, fps=25, size=(640, 360), seed=3, camera="builtin")
+        SynthConfig(seconds=n * step / 25, fps=25, size=(640, 360), seed=3, camera="builtin")
     )
-    frames = [syn.render(k) for k in range(n)]
+    frames = [syn.render(k * step) for k in range(n)]
     if cut_at is not None:
         other = Synthesizer(
             SynthConfig(seconds=n / 25, fps=25, size=(640, 360), seed=11, camera="builtin")
@@ -286,6 +286,41 @@ def test_failed_frames_are_propagated_by_camera_motion():
         assert r.calibration.status == CalibrationStatus.PROPAGATED, k
         assert view_distance(r.calibration.homography, Hs[k], (640, 360)) < 1.0, k
     assert all(res[k].calibration.status == CalibrationStatus.OK for k in range(6))
+
+
+class BlindModel(FailingModel):
+    """Fails on ``fail`` and, on ``blind``, sees no painted lines either (nothing verifies)."""
+
+    def __init__(self, cameras, fail, blind, **kw):
+        super().__init__(cameras, fail, **kw)
+        self.blind = set(blind)
+
+    def _one(self, cam, size):
+        from dataclasses import replace
+
+        p = super()._one(cam, size)
+        return replace(p, line=p.line * 0) if self.calls - 1 in self.blind else p
+
+
+def test_camera_is_carried_through_frames_that_do_not_verify():
+    # Keypoints fail on frames 4-17; on 6-9 not even the carried camera can be verified (no
+    # lines seen). The camera keeps moving by the measured motion through 6-9, so 10-17 are
+    # propagated again, and where the camera really is (a fast pan).
+    images, Hs, cams = _pan_clip(20, step=4)
+    assert view_distance(Hs[5], Hs[10], (640, 360)) > 1.0
+    model = BlindModel(cams, range(4, 18), range(6, 10), noise=0.3)
+    model.predict = _native_predict(model)
+    res = list(Calibrator(model).calibrate_frames(images))
+    status = [r.calibration.status for r in res]
+    assert status[6:10] == [CalibrationStatus.FAILED] * 4
+    for k in range(10, 18):
+        assert status[k] == CalibrationStatus.PROPAGATED, k
+        assert view_distance(res[k].calibration.homography, Hs[k], (640, 360)) < 1.0, k
+    # Far into a run of unverified frames, the carried camera is given up.
+    model = BlindModel(cams, range(4, 18), range(6, 18), noise=0.3)
+    model.predict = _native_predict(model)
+    res = list(Calibrator(model, CalibratorConfig(max_propagation=3)).calibrate_frames(images))
+    assert all(r.calibration.status == CalibrationStatus.FAILED for r in res[7:18])
 
 
 def _native_predict(model):

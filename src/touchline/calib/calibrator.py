@@ -68,6 +68,9 @@ class CalibratorConfig:
             agreement, see :meth:`Calibrator.verification`) a candidate needs.
         min_line_agreement: share of the projected pitch lines that must fall on painted lines
             the network sees (valid split: 5th percentile 0.82 for correct estimates).
+        min_line_agreement_carried: the same for the camera carried from the previous frames
+            by the measured motion: it is continuous with verified frames, so a frame with few
+            lines in view (a dip in agreement) does not break the track.
         min_grass_share: a failed frame with less grass than this (share of the frame) is
             reported ``no_pitch``.
         agree_m: two estimates agree when they place the view within this many metres
@@ -84,10 +87,11 @@ class CalibratorConfig:
     min_pitch_share: float = 0.05
     min_verification: float = 0.55
     min_line_agreement: float = 0.7
+    min_line_agreement_carried: float = 0.6
     min_grass_share: float = 0.1
     agree_m: float = 3.0
     use_direct: bool = True
-    max_propagation: int = 50
+    max_propagation: int = 250
     smooth_window: int = 2
     max_fill: int = 25
 
@@ -376,7 +380,7 @@ class Calibrator:
                     # (after three such frames in a row the measurement wins).
                     age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and line_prop >= cfg.min_line_agreement
+                    and line_prop >= cfg.min_line_agreement_carried
                     and (
                         res.source == "direct"
                         or (v_prop > res.verification + 0.05 and rejected < 3)
@@ -393,7 +397,7 @@ class Calibrator:
                     not no_pitch
                     and age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and line_prop >= cfg.min_line_agreement
+                    and line_prop >= cfg.min_line_agreement_carried
                 ):
                     out = self._propagated(res, H_prop, conf_prev, v_prop)
             if out.source == "propagated":
@@ -404,6 +408,14 @@ class Calibrator:
                 H_prev = out.calibration.homography
                 conf_prev = out.calibration.confidence
             elif out.calibration.status == CalibrationStatus.NO_PITCH:
+                H_prev = None
+            elif H_prev is not None and age < cfg.max_propagation:
+                # Not verified on this frame (too few lines in view): keep carrying the
+                # camera by the measured motion (when the motion is unknown, where it was),
+                # so that it can verify again further on.
+                H_prev = H_prop if H_prop is not None else H_prev
+                age += 1
+            else:
                 H_prev = None
             cal = replace(out.calibration, cut=cut)
             yield replace(out, calibration=cal, motion=G)
