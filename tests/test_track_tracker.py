@@ -696,6 +696,67 @@ def test_no_reid_beyond_reid_frames() -> None:
     assert last[0] == 5 and last[1:] == [2, 3, 4]
 
 
+def _border_return(**config: float) -> np.ndarray:
+    """Player 0 stands by the right border, leaves the view for 20 frames and walks back in:
+    for his first 3 frames back his box is cut by the border and its appearance (half
+    advertising board) looks like nobody's. Returns the ids of every row per frame."""
+    from dataclasses import replace
+
+    cal = replace(perspective(), image_size=(1280, 720))
+    pos = np.array([[21.0, 28.0], [-6.0, 36.0], [-2.0, 24.0]])
+    kits = np.stack([KIT_A, KIT_A, KIT_B])
+    tracker = Tracker(lost_frames=5, reid_frames=50, **config)
+    rows = []
+    for k in range(40):
+        b = np.array([pitch_box(cal, x, y) for x, y in pos])
+        emb = kits.copy()
+        present = np.ones(3, bool)
+        if 10 <= k < 30:
+            present[0] = False
+        elif 30 <= k < 33:  # coming back in: cut by the border
+            b[0, 0] += 30.0
+            b[0, 2] = 1280.0
+            emb[0] = unit(0.2, 1.0, 0.5, 0.3)
+        dets = make_dets(b, emb=emb)[present]
+        ids = ids_of(tracker.update(dets, cal), dets)
+        full = [-2] * 3
+        for j, i in zip(np.flatnonzero(present), ids, strict=True):
+            full[j] = i
+        rows.append(full)
+    return np.array(rows)
+
+
+def test_player_coming_back_through_the_border_gets_his_old_id() -> None:
+    ids = _border_return()
+    assert (ids[30:] == [1, 2, 3]).all(), ids[28:]
+    # Judged by appearance, the cut boxes look like a stranger: a new identity appears.
+    ids = _border_return(border_margin=-1e9)
+    assert set(ids[30:, 0].tolist()) - {-1, 1}, ids[28:]
+
+
+def test_returning_player_is_not_kept_by_the_tentative_track_started_for_him() -> None:
+    # His first frame back fails re-identification (a blurred appearance) and starts a
+    # tentative track; on the next frame he is recognised: the old identity wins and the
+    # tentative one is never output.
+    cal = perspective()
+    pos = np.array([[-6.0, 28.0], [0.0, 36.0], [4.0, 24.0]])
+    kits = np.stack([KIT_A, KIT_A, KIT_B])
+    tracker = Tracker(lost_frames=5, reid_frames=50)
+    seen = []
+    for k in range(40):
+        emb = kits.copy()
+        present = np.ones(3, bool)
+        if 10 <= k < 30:
+            present[0] = False
+        elif k == 30:
+            emb[0] = unit(0.2, 1.0, 0.5, 0.3)
+        dets = make_dets([pitch_box(cal, x, y) for x, y in pos], emb=emb)[present]
+        ids = ids_of(tracker.update(dets, cal), dets)
+        if k >= 30:
+            seen.append(ids[0])
+    assert seen == [-1] + [1] * 9
+
+
 def test_embeddings_are_output_as_unit_vectors() -> None:
     tracker = Tracker()
     d = make_dets([box(100, 300), box(400, 300)], emb=np.stack([KIT_A, KIT_B]))

@@ -18,10 +18,11 @@ How a frame is processed:
    against high-confidence detections, by pitch distance (Mahalanobis, gated) when both sides
    have pitch positions, by box IoU otherwise, blended with appearance when available;
    (b) tracks still unmatched that were seen on the previous frame against low-confidence
-   detections, by IoU or pitch distance only; (c) tentative tracks against the remaining
-   high-confidence detections; (d) re-identification: tracks lost for longer (occlusion,
-   leaving and re-entering the view, after a cut) against what remains, by appearance within a
-   reachable distance.
+   detections, by IoU or pitch distance only; (c) re-identification: tracks lost for longer
+   (occlusion, leaving and re-entering the view, after a cut) against the remaining
+   high-confidence detections, by appearance within a reachable distance; (d) tentative
+   tracks against what remains (after re-identification, so that a returning player gets his
+   old identity back rather than the tentative one started on the frame he reappeared).
 4. **Lifecycle.** Unmatched high-confidence detections start *tentative* tracks, confirmed
    after ``min_hits`` consecutive matches (immediately on the first frame); a confirmed track
    that misses becomes *lost*, is kept ``lost_frames`` frames for motion matching and
@@ -118,6 +119,9 @@ class TrackerConfig:
         uncertainty_weight: weight of ``ln(|S| / |R|)`` (the track's position uncertainty
             against the measurement's) added to pitch costs, as in a negative log-likelihood;
             0 gives the plain Mahalanobis distance, which lets lost tracks steal detections.
+        border_margin: a box within this many pixels of the image border is cut by it: its
+            appearance neither vetoes a match nor updates the track's, and it is
+            re-identified by reach alone.
         duplicate_iou: boxes of different classes overlapping this much are one object seen
             twice by the detector (a goalkeeper boxed as goalkeeper and as player): the
             weaker box is dropped and its class score is added to the stronger one's votes.
@@ -156,6 +160,7 @@ class TrackerConfig:
     kit_min_votes: int = 5
     kit_share: float = 0.8
     uncertainty_weight: float = 8.0
+    border_margin: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.low_threshold <= self.high_threshold <= 1:
@@ -284,6 +289,7 @@ class _Frame:
     std: F64  # (n,) pitch measurement standard deviation (m)
     pitch_ok: B  # (n,)
     feats: F64 | None  # (n, d) unit appearance vectors
+    feat_ok: B  # (n,) the box is whole (not cut by the image border): its appearance counts
     votes: F64  # (n, n_classes) class scores
     kit: I64  # (n,) confident kit (team) of the box, -1 unknown
 
@@ -422,7 +428,7 @@ class Tracker:
         kit = np.asarray(dets.data.get("kit", np.full(n, -1)), np.int64).reshape(n)
         f = _Frame(
             boxes, _cxcywh_to_xyxy(boxes), score, det_xy, det_std, det_pitch_ok, feats,
-            self._class_votes, kit,
+            self._whole(dets.xyxy), self._class_votes, kit,
         )  # fmt: skip
         matches = self._associate(f)
         self._apply_matches(matches, f)
@@ -534,6 +540,16 @@ class Tracker:
         t.box_mean[t.box_ok, :2] += shift
 
     # ---- features ----------------------------------------------------------------------------
+    def _whole(self, xyxy: np.ndarray) -> B:
+        """Boxes not cut by the image border (a cut box shows part of the player: its
+        appearance is not his)."""
+        n = len(xyxy)
+        if self._image_size is None or n == 0:
+            return np.ones(n, bool)
+        w, h = self._image_size
+        m = self.config.border_margin
+        return (xyxy[:, 0] > m) & (xyxy[:, 1] > m) & (xyxy[:, 2] < w - m) & (xyxy[:, 3] < h - m)
+
     def _appearance(self, dets: Detections, frame: np.ndarray | None) -> F64 | None:
         if dets.embedding is not None and dets.embedding.shape[1] > 0:
             e = dets.embedding.astype(np.float64)
@@ -611,17 +627,17 @@ class Tracker:
             & (track_kit[:, None] != det_kit[None, :])
         )
 
-    def _blend_appearance(self, cost: F64, rows: I64, cols: I64, feats: F64 | None) -> F64:
+    def _blend_appearance(self, cost: F64, rows: I64, cols: I64, feats: F64 | None, f_ok: B) -> F64:
         cfg = self.config
         t = self._tracks
         if feats is None or t.feature is None or cfg.appearance_weight <= 0:
             return cost
         app = cosine_distance(t.feature[rows], feats[cols])
-        has = t.feature_ok[rows]
+        has = t.feature_ok[rows][:, None] & f_ok[cols][None, :]
         app[~has] = 0.0
         w = cfg.appearance_weight
         blended = (1 - w) * cost + w * np.minimum(app, 1.0)
-        veto = (app > cfg.appearance_gate) & (cost > cfg.confident_motion) & has[:, None]
+        veto = (app > cfg.appearance_gate) & (cost > cfg.confident_motion) & has
         blended[veto] = np.inf
         return np.where(np.isfinite(cost), blended, np.inf)
 
@@ -650,7 +666,7 @@ class Tracker:
         rest_tracks_parts = []
         for pool in pools:
             cost = self._motion_cost(pool, rest_high, f, fuse=cfg.fuse_score)
-            cost = self._blend_appearance(cost, pool, rest_high, feats)
+            cost = self._blend_appearance(cost, pool, rest_high, feats, f.feat_ok)
             m, un_t, un_d = linear_assignment(cost, cfg.match_threshold)
             out.append(np.stack([pool[m[:, 0]], rest_high[m[:, 1]]], axis=1))
             rest_tracks_parts.append(pool[un_t])
@@ -664,14 +680,9 @@ class Tracker:
         out.append(np.stack([recent[m[:, 0]], low[m[:, 1]]], axis=1))
         matched_b = set(recent[m[:, 0]].tolist())
 
-        # (c) tentative vs remaining high
-        tentative = np.flatnonzero(t.state == TENTATIVE)
-        cost = self._motion_cost(tentative, rest_high, f, fuse=cfg.fuse_score)
-        m, _, un_d = linear_assignment(cost, cfg.tentative_match_threshold)
-        out.append(np.stack([tentative[m[:, 0]], rest_high[m[:, 1]]], axis=1))
-        rest_high = rest_high[un_d]
-
-        # (d) re-identification of lost tracks by appearance within a reachable distance
+        # (c) re-identification of lost tracks by appearance within a reachable distance,
+        # before tentative tracks: a player coming back takes his old identity rather than
+        # the new one a tentative track started for him on the frame he reappeared
         if feats is not None and t.feature is not None and rest_high.size:
             cand = np.flatnonzero(
                 (t.state != TENTATIVE)
@@ -682,8 +693,16 @@ class Tracker:
             cand = np.array([c for c in cand.tolist() if c not in matched_b], np.int64)
             if cand.size:
                 cost = self._reid_cost(cand, rest_high, f)
-                m, _, _ = linear_assignment(cost, 1.0)
+                m, _, un_d = linear_assignment(cost, 1.0)
                 out.append(np.stack([cand[m[:, 0]], rest_high[m[:, 1]]], axis=1))
+                rest_high = rest_high[un_d]
+
+        # (d) tentative vs remaining high
+        tentative = np.flatnonzero(t.state == TENTATIVE)
+        cost = self._motion_cost(tentative, rest_high, f, fuse=cfg.fuse_score)
+        m, _, un_d = linear_assignment(cost, cfg.tentative_match_threshold)
+        out.append(np.stack([tentative[m[:, 0]], rest_high[m[:, 1]]], axis=1))
+        rest_high = rest_high[un_d]
         res = np.concatenate(out, axis=0) if out else np.zeros((0, 2), np.int64)
         assert res.size == 0 or res[:, 1].max() < n
         return res.astype(np.int64)
@@ -702,14 +721,16 @@ class Tracker:
         assert t.feature is not None and f.feats is not None
         feats, det_xy, det_pitch_ok = f.feats, f.xy, f.pitch_ok
         app = cosine_distance(t.feature[rows], feats[cols]).astype(np.float64)
+        whole = np.broadcast_to(f.feat_ok[cols][None, :], app.shape)
         cost: F64 = app / cfg.reid_threshold
-        cost[app > cfg.reid_threshold] = np.inf
+        cost[(app > cfg.reid_threshold) | ~whole] = np.inf
         on_pitch = t.pitch_ok[rows][:, None] & det_pitch_ok[cols][None, :]
         if on_pitch.any():
+            # A box cut by the border (a player entering the view) is judged by reach alone.
             reach = cfg.max_speed * t.missed[rows] / cfg.fps + 3.0
             d = np.linalg.norm(t.pitch_mean[rows, None, :2] - det_xy[None, cols], axis=2)
             pc = np.where(d <= reach[:, None], d / reach[:, None], np.inf)
-            pc[app > cfg.reid_team_gate] = np.inf
+            pc[(app > cfg.reid_team_gate) & whole] = np.inf
             cost = np.where(on_pitch, pc, cost)
         # Same class family (a referee does not become a player).
         cls_t = np.argmax(t.votes[rows], axis=1)
@@ -754,11 +775,15 @@ class Tracker:
                 t.ensure_features(feats.shape[1])
                 assert t.feature is not None
                 a = cfg.feature_momentum
-                f_old = t.feature[r]
-                f_new = np.where(t.feature_ok[r][:, None], a * f_old + (1 - a) * feats[d], feats[d])
+                w = f.feat_ok[d]  # cut boxes leave the appearance as it was
+                rw, dw = r[w], d[w]
+                f_old = t.feature[rw]
+                f_new = np.where(
+                    t.feature_ok[rw][:, None], a * f_old + (1 - a) * feats[dw], feats[dw]
+                )
                 f_new /= np.maximum(np.linalg.norm(f_new, axis=1, keepdims=True), 1e-12)
-                t.feature[r] = f_new
-                t.feature_ok[r] = True
+                t.feature[rw] = f_new
+                t.feature_ok[rw] = True
             t.votes[r] += class_votes[d]
             k = f.kit[d]
             t.kit_votes[r[k >= 0], k[k >= 0]] += 1.0
@@ -799,7 +824,7 @@ class Tracker:
         if feats is not None:
             new.feature = feats[idx].copy()
             new.det_feature = feats[idx].copy()
-            new.feature_ok = np.ones(k, bool)
+            new.feature_ok = f.feat_ok[idx].copy()
         else:
             new.feature_ok = np.zeros(k, bool)
         new.votes = class_votes[idx].copy()
