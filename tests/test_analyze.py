@@ -173,6 +173,17 @@ def test_cli_trajectories_hand_checked(tmp_path: Path) -> None:
     r = runner.invoke(app, ["trajectories", "merge", str(src), "--into", "7", "--id", "9",
                             "--frames", "9:3", "--out", str(tmp_path / "o.parquet")])  # fmt: skip
     assert r.exit_code != 0 and "ends before it starts" in r.output
+    # A bad positions file is named, with its row, and nothing is written.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("frame,x,y\n0,1.0,2.0\n1.5,2.0,3.0\n")
+    r = runner.invoke(app, ["trajectories", "add", str(src), "--id", "42", "--positions",
+                            str(bad), "--out", str(tmp_path / "b.parquet")])  # fmt: skip
+    assert r.exit_code != 0 and "bad.csv" in r.output and "row 3" in r.output, r.output
+    assert "Traceback" not in r.output and not (tmp_path / "b.parquet").exists()
+    bad.write_text("frame,x,y\n0,1.0,north\n")
+    r = runner.invoke(app, ["trajectories", "add", str(src), "--id", "42", "--positions",
+                            str(bad), "--out", str(tmp_path / "b.parquet")])  # fmt: skip
+    assert r.exit_code != 0 and "bad.csv" in r.output and "'north'" in r.output, r.output
 
 
 def test_analyze_without_a_ball_still_plots_the_players(tmp_path: Path) -> None:
@@ -182,3 +193,11 @@ def test_analyze_without_a_ball_still_plots_the_players(tmp_path: Path) -> None:
     assert s["warnings"] and "no ball" in s["warnings"][0]
     assert s["edg_frames"] == 0 and (tmp_path / f"frame_{s['key_frames'][0]}.png").is_file()
     assert np.isnan(pd.read_csv(tmp_path / "edg.csv")["edg"]).all()
+
+
+def test_missing_key_frame_fails_before_any_work(tmp_path: Path) -> None:
+    from touchline.errors import DataError
+
+    with pytest.raises(DataError, match="frame 999 is not in the tracks"):
+        analyze_tracks(_play(20), tmp_path, key_frames=[999], animate=False)
+    assert not (tmp_path / "edg.csv").exists()

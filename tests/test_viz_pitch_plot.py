@@ -266,6 +266,15 @@ def test_plot_frame_png_players_ball_and_labels(tmp_path: Path) -> None:
     assert ax.get_title() == "frame 2  ·  00:00.08"
 
 
+def test_plot_frame_of_a_frame_not_in_the_tracks_is_an_error() -> None:
+    from touchline.errors import DataError
+
+    tracks = _play()
+    last = int(tracks.df["frame"].max())
+    with pytest.raises(DataError, match=f"frame {last + 5} is not in the tracks"):
+        plot_frame(tracks, last + 5)
+
+
 def test_plot_frame_velocities_from_finite_differences_and_columns() -> None:
     tracks = _play()
     for frame in (0, 2, 4):  # one-sided at the ends, central inside
@@ -324,7 +333,8 @@ def test_plot_frame_attack_direction(
 
 def test_plot_frame_options_and_empty_frames() -> None:
     tracks = _play()
-    ax = plot_frame(tracks, 99, title="")  # no rows: only the pitch
+    gap = tracks.with_table(tracks.df[tracks.df["frame"] != 1].reset_index(drop=True))
+    ax = plot_frame(gap, 1, title="")  # a tracking gap, no rows: only the pitch
     assert ax.get_title() == "" and not _gid(ax, "players") and not _gid(ax, "ball")
     ax = plot_frame(tracks, 0, ball=False, ids=False, title="kick-off")
     assert ax.get_title() == "kick-off" and not _gid(ax, "ball") and not _gid(ax, "labels")

@@ -679,6 +679,7 @@ def traj_add(
     ] = "player",
 ) -> None:
     """Add an entity with its trajectory, or add positions to an existing id."""
+    import numpy as np
     import pandas as pd
 
     from touchline import trajectories as tr
@@ -696,13 +697,27 @@ def traj_add(
             raise DataError(f"{positions}: missing columns {sorted(missing)} (need frame, x, y)")
         if class_name not in CLASS_NAMES:
             raise DataError(f"--class must be one of {list(CLASS_NAMES)}, got {class_name!r}")
-        xy = pos[["x", "y"]].to_numpy(float)
-        frames = pos["frame"].astype(int).tolist()
-        if track_id in set(t.track_ids.tolist()):
-            t = tr.add_positions(t, track_id, frames, xy)
-        else:
-            cid = CLASS_NAMES.index(class_name)
-            t = tr.add_track(t, track_id, frames, xy, class_id=cid, team=team)
+        num = pos[["frame", "x", "y"]].apply(pd.to_numeric, errors="coerce")
+        for col in ("frame", "x", "y"):
+            bad = ~np.isfinite(num[col].to_numpy(float))
+            if col == "frame":
+                bad |= num[col].to_numpy(float) % 1 != 0
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"{positions}: row {row + 2}: {col} {pos[col].iloc[row]!r} is not "
+                    + ("a whole frame number" if col == "frame" else "a number (metres)")
+                )
+        xy = num[["x", "y"]].to_numpy(float)
+        frames = num["frame"].astype(int).tolist()
+        try:
+            if track_id in set(t.track_ids.tolist()):
+                t = tr.add_positions(t, track_id, frames, xy)
+            else:
+                cid = CLASS_NAMES.index(class_name)
+                t = tr.add_track(t, track_id, frames, xy, class_id=cid, team=team)
+        except ValueError as e:
+            raise DataError(f"{positions}: {e}") from None
         _write(t, out, "added to")
 
 

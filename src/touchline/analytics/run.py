@@ -175,6 +175,8 @@ def analyze_tracks(
             "no ball position in any frame: possession and EDG are undefined (NaN); only the "
             "players are plotted"
         )
+    for f in key_frames or ():  # checked before the long EDG pass, not after it
+        states.index(int(f))
     poss = possession(states)
     goals = goal_events(states)
     timings["states_s"] = time.perf_counter() - t0

@@ -815,6 +815,11 @@ def plot_frame(
     ['voronoi', 'players']
     """
     index = _FrameIndex(tracks, int(frame), int(frame))
+    f = tracks.df["frame"]
+    if not len(f) or not int(f.min()) <= int(frame) <= int(f.max()):
+        # A frame inside the table with no rows (a tracking gap) draws the bare pitch.
+        span = f"frames {int(f.min())}..{int(f.max())}" if len(f) else "no rows"
+        raise DataError(f"plot_frame: frame {int(frame)} is not in the tracks ({span})")
     ax = _ensure_pitch(ax, index.pitch, theme)
     _, time = _frame_artists(
         ax, index, int(frame), velocities=velocities, ids=ids, voronoi=voronoi,
