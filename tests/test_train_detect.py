@@ -54,3 +54,19 @@ def test_export_matches_torch(tmp_path):
     np.testing.assert_allclose(peaks, peaks_t.numpy(), atol=1e-4)
     np.testing.assert_allclose(box, box_t.numpy(), rtol=1e-3, atol=1e-3)
     assert box_iou(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0, 0)
+
+
+def test_synthetic_frames_and_their_mix_into_the_views():
+    syn = T.render_synthetic(1, 2, seed=1000, scale=0.3)
+    assert len(syn) == 2
+    for s in syn:
+        h, w = s.image.shape[:2]
+        assert (w, h) == (576, 324) and len(s.xyxy) == len(s.cls) > 0
+        assert np.all(s.xyxy[:, [0, 2]] >= 0) and np.all(s.xyxy[:, [0, 2]] <= w)
+        assert np.all(s.xyxy[:, 2] > s.xyxy[:, 0]) and np.all(s.xyxy[:, 3] > s.xyxy[:, 1])
+        assert set(s.cls.tolist()) <= {0, 1, 2, 3}
+    # synthetic_share 1: every view comes from the synthetic frames (the real pool is empty).
+    cfg = T.TrainConfig(synthetic_share=1.0, mosaic=0.0)
+    views = T._Views([], [], cfg, syn)
+    img, boxes, classes = views.view(np.random.default_rng(0), (256, 192))
+    assert img.shape == (192, 256, 3) and len(boxes) == len(classes)

@@ -170,6 +170,32 @@ def load_split(split_dir: Path, scale: float = CACHE_SCALE) -> list[_Sample]:
     return out
 
 
+def render_synthetic(
+    clips: int,
+    frames: int,
+    seed: int = 1000,
+    scale: float = CACHE_SCALE,
+    min_visibility: float = 0.2,
+) -> list[_Sample]:
+    """``frames`` frames, one second apart, of each of ``clips`` synthetic clips (seeds
+    ``seed, seed + 1, ...``; the benchmarks use seeds below 100), at ``scale`` x 1080p, with
+    the boxes of every object at least ``min_visibility`` visible."""
+    from touchline.synth import SynthConfig, Synthesizer
+
+    size = (round(FRAME[0] * scale), round(FRAME[1] * scale))
+    out = []
+    for i in range(clips):
+        fps = 25.0
+        syn = Synthesizer(SynthConfig(seconds=frames, fps=fps, size=size, seed=seed + i))
+        for k in range(0, min(len(syn), int(frames * fps)), int(fps)):
+            f = syn.render(k)
+            objs = [o for o in f.objects if o.visibility >= min_visibility]
+            xyxy = np.array([o.box for o in objs], np.float32).reshape(-1, 4)
+            cls = np.array([int(o.role) for o in objs], np.int64)
+            out.append(_Sample(f.image, xyxy, cls, f"synth_{seed + i}_{k}"))
+    return out
+
+
 @dataclass
 class _Patch:
     image: np.ndarray  # BGR patch around a ball, cache pixels
@@ -201,8 +227,15 @@ def _is_grass(pixel_bgr: np.ndarray) -> bool:
 class _Views:
     """Random training views (image, boxes, classes) of a given size."""
 
-    def __init__(self, samples: list[_Sample], bank: list[_Patch], cfg: TrainConfig) -> None:
+    def __init__(
+        self,
+        samples: list[_Sample],
+        bank: list[_Patch],
+        cfg: TrainConfig,
+        synthetic: list[_Sample] | None = None,
+    ) -> None:
         self.samples, self.bank, self.cfg = samples, bank, cfg
+        self.synthetic = synthetic or []
 
     def view(
         self, rng: np.random.Generator, size: tuple[int, int]
@@ -225,7 +258,10 @@ class _Views:
 
     def _single(self, rng: np.random.Generator, size: tuple[int, int]):
         cfg = self.cfg
-        s = self.samples[int(rng.integers(len(self.samples)))]
+        pool = self.samples
+        if self.synthetic and rng.random() < cfg.synthetic_share:
+            pool = self.synthetic
+        s = pool[int(rng.integers(len(pool)))]
         w, h = size
         zoom = INPUT_WIDTH / (FRAME[0] * CACHE_SCALE)
         zoom *= math.exp(rng.uniform(math.log(cfg.scale[0]), math.log(cfg.scale[1])))
@@ -381,6 +417,14 @@ class TrainConfig:
     eval_every: int = 500
     checkpoint_every: int = 250
     threads: int = 2
+    #: Start from these weights (a ``best.pt`` of an earlier run) instead of random ones.
+    init: str = ""
+    #: Synthetic frames from :mod:`touchline.synth` mixed in: clips (seeds
+    #: ``synthetic_seed...``), frames per clip, and the share of views drawn from them.
+    synthetic_clips: int = 0
+    synthetic_frames: int = 8
+    synthetic_seed: int = 1000
+    synthetic_share: float = 0.0
 
 
 def _focal(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -481,11 +525,17 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
     real = load_split(root / cfg.data / "train")
     valid = load_split(root / cfg.data / "valid")
     bank = _ball_bank(real)
-    views = _Views(real, bank, cfg)
-    log(f"data: {len(real)} train, {len(valid)} valid, {len(bank)} ball patches")
+    synthetic = render_synthetic(cfg.synthetic_clips, cfg.synthetic_frames, cfg.synthetic_seed)
+    views = _Views(real, bank, cfg, synthetic)
+    log(
+        f"data: {len(real)} train, {len(synthetic)} synthetic, {len(valid)} valid, "
+        f"{len(bank)} ball patches"
+    )
     out.mkdir(parents=True, exist_ok=True)
     nc = len(CLASS_NAMES)
     model, ema = DetectorNet(nc), DetectorNet(nc)
+    if cfg.init:
+        model.load_state_dict(torch.load(cfg.init))
     ema.load_state_dict(model.state_dict())
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -617,6 +667,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument("--steps", type=int, default=None, help="override the number of steps")
     ap.add_argument("--quick", action="store_true", help="a few iterations (smoke test)")
+    ap.add_argument("--init", default=None, help="start from these weights (a best.pt)")
+    ap.add_argument("--lr", type=float, default=None, help="override the peak learning rate")
+    ap.add_argument("--warmup", type=int, default=None, help="override the warm-up steps")
+    ap.add_argument(
+        "--synthetic-clips", type=int, default=None, help="synthetic clips mixed in (seeds 1000+)"
+    )
+    ap.add_argument(
+        "--synthetic-share", type=float, default=None, help="share of views from synthetic frames"
+    )
     ap.add_argument(
         "--export-only",
         action="store_true",
@@ -629,6 +688,9 @@ def main(argv: list[str] | None = None) -> None:
         cfg.size = (192, 192)
     if args.steps is not None:
         cfg.steps = args.steps
+    for name in ("init", "lr", "warmup", "synthetic_clips", "synthetic_share"):
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
     if args.export_only:
         ck = torch.load(args.out / "checkpoint.pt", weights_only=False)
         root = args.data_root or shared_data_dir()
