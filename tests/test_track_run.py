@@ -167,3 +167,51 @@ def test_a_checkpoint_of_other_measurements_is_not_reused(clip: Path, tmp_path: 
         annotate=False, radar=False,
     )  # fmt: skip
     assert summary["resumed_frames"] == 0 and summary["calibrated_frames"] == 0
+
+
+def test_predicted_flags_stay_with_their_rows_when_the_table_is_sorted() -> None:
+    # The tracker lists the ball (id 0) last; the table sorts it first. The flags of the
+    # coasted rows must move with them.
+    from touchline.tracks import TracksBuilder
+    from touchline.types import Detections
+
+    b = TracksBuilder()
+    for f in range(3):
+        d = Detections(
+            xyxy=np.array([[0, 0, 2, 4], [5, 0, 7, 4], [9, 9, 10, 10]], float),
+            confidence=np.array([0.9, np.nan, 0.8]),
+            class_id=np.array([0, 0, 3]),
+            tracker_id=np.array([4, 7, 0]),
+        )
+        b.add(f, f / 25, d, extra={"predicted": np.array([False, True, False])})
+    df = b.build().df
+    assert df["track_id"].tolist()[:3] == [0, 4, 7]
+    assert (df["predicted"] == df["confidence"].isna()).all()
+    with pytest.raises(TouchlineError, match="extra columns differ"):
+        b.add(3, 0.12, d)
+
+
+def test_finish_tracks_drops_coasting_rows_and_interpolates_from_both_ends() -> None:
+    # Player 1 is seen on frames 0-2 and 6-8; the tracker coasted him on 3-4 (running on
+    # at his old speed, wrongly) and lost him on 5. Player 2 is coasted on 8, after his last
+    # sighting. The ball's own predicted rows stay.
+    rows = []
+    for f in range(9):
+        seen = f <= 2 or f >= 6
+        if f != 5:
+            x = float(f) if seen else float(f) + 3.0
+            rows.append({"frame": f, "track_id": 1, "pitch_x": x, "predicted": not seen})
+        rows.append({"frame": f, "track_id": 2, "pitch_x": 50.0, "predicted": f == 8})
+        rows.append({"frame": f, "track_id": 0, "pitch_x": 60.0, "predicted": f == 4})
+    df = pd.DataFrame(rows).assign(team=-1, confidence=0.9)
+    for c in ("x1", "y1", "x2", "y2", "foot_x", "foot_y", "pitch_y", "time"):
+        df[c] = 1.0
+    out = finish_tracks(df, min_frames=1, smooth=0)
+    one = out[out["track_id"] == 1]
+    assert one["frame"].tolist() == list(range(9))
+    np.testing.assert_allclose(one["pitch_x"], np.arange(9.0))  # interpolated, not coasted
+    assert one["interpolated"].tolist() == [False] * 3 + [True] * 3 + [False] * 3
+    assert out[out["track_id"] == 2]["frame"].max() == 7
+    assert len(out[out["track_id"] == 0]) == 9
+    kept = finish_tracks(df, min_frames=1, smooth=0, drop_predicted=False)
+    assert kept[kept["track_id"] == 2]["frame"].max() == 8

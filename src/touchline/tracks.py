@@ -668,6 +668,7 @@ class TracksBuilder:
         time: float,
         detections: Detections,
         calibration: Calibration | None = None,
+        extra: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """Add the tracked detections of one frame.
 
@@ -683,6 +684,8 @@ class TracksBuilder:
             calibration: the frame's calibration, used to compute ``pitch_x``/``pitch_y`` from
                 the foot points (where ``data["pitch_xy"]`` does not give them) and
                 ``calib_confidence`` (NaN when ``None`` or not valid).
+            extra: more columns, one value per row (e.g. ``{"predicted": ...}``); every frame
+                must give the same names. They stay with their rows when the table is sorted.
 
         Raises:
             DataError: no ``tracker_id``, a class id outside ``class_names``, or a ``data``
@@ -745,8 +748,22 @@ class TracksBuilder:
             "track_confidence": nan if track_conf is None else track_conf,
             "calib_confidence": np.full(n, calib_conf, dtype=np.float32),
         }
+        for name, values in (extra or {}).items():
+            if name in columns:
+                raise DataError(f"{where}: extra column {name!r} is a standard column")
+            values = np.asarray(values)
+            if values.shape != (n,):
+                raise DataError(
+                    f"{where}: extra[{name!r}] expected shape ({n},), got {values.shape}"
+                )
+            columns[name] = values
+        differ = set(columns) ^ set(self._parts)
+        if self._rows and differ:
+            raise DataError(
+                f"{where}: extra columns differ from earlier frames' ({sorted(differ)})"
+            )
         for name, values in columns.items():
-            self._parts[name].append(values)
+            self._parts.setdefault(name, []).append(values)
         self._rows += n
 
     def build(

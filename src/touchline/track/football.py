@@ -281,6 +281,8 @@ class FootballTracker:
         builder = TracksBuilder()
         size = None
         for ft in self.iter_frames(frames):
-            builder.add(ft.frame, ft.time, ft.tracks, ft.calibration)
+            n = len(ft.tracks)
+            predicted = np.asarray(ft.tracks.data.get("predicted", np.zeros(n, bool)), bool)
+            builder.add(ft.frame, ft.time, ft.tracks, ft.calibration, {"predicted": predicted})
             size = ft.calibration.image_size or size
         return builder.build(fps=self.fps, image_size=size, meta={"source": "FootballTracker"})

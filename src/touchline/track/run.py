@@ -169,9 +169,14 @@ def finish_tracks(
     max_gap: int = 10,
     min_frames: int = 5,
     smooth: int = 7,
+    drop_predicted: bool = True,
 ) -> pd.DataFrame:
     """Final clean-up of a tracks table (a new DataFrame, sorted by frame then track).
 
+    * ``drop_predicted``: the tracker's coasting rows of people (``predicted``: where it
+      guessed a player it did not see, from the past alone) are dropped; gaps between two
+      sightings are then interpolated from both ends (below), and a track no longer runs on
+      past the last frame its player was seen (the ball keeps its own tracker's rows);
     * ``roles``: ``{track_id: class_id}``; a player track whose role is goalkeeper (e.g. from
       :meth:`~touchline.track.teams.TeamAssigner.track_roles`: the detector often scores a
       goalkeeper's box higher as a player) becomes a goalkeeper on every row;
@@ -208,6 +213,8 @@ def finish_tracks(
     if teams:
         mapped = df["track_id"].map(teams)
         df["team"] = np.where(mapped.notna(), mapped, df["team"]).astype(df["team"].dtype)
+    if drop_predicted and len(df):
+        df = df[~df["predicted"].astype(bool) | (df["track_id"] == BALL_TRACK_ID)]
     if min_frames > 1 and len(df):
         counts = df.groupby("track_id")["frame"].transform("size")
         df = df[(counts >= min_frames) | (df["track_id"] == 0)]
@@ -281,7 +288,6 @@ def track_video(
     ft.fps = info.fps or ft.fps
     ft.reset()
     builder = TracksBuilder()
-    extra: dict[str, list[np.ndarray]] = {"predicted": []}
     cuts: list[int] = []
     cals: list[Calibration] = []
     frame_ids: list[int] = []
@@ -295,10 +301,8 @@ def track_video(
     def consume(frame: int, t: float, m: Measurement, image: np.ndarray) -> None:
         nonlocal n_cal
         tracks = ft.track(m, image)
-        builder.add(frame, t, tracks, m.calibration)
-        extra["predicted"].append(
-            np.asarray(tracks.data.get("predicted", np.zeros(len(tracks), bool)))
-        )
+        predicted = np.asarray(tracks.data.get("predicted", np.zeros(len(tracks), bool)), bool)
+        builder.add(frame, t, tracks, m.calibration, extra={"predicted": predicted})
         if m.calibration.cut:
             cuts.append(frame)
         cals.append(m.calibration)
@@ -340,11 +344,11 @@ def track_video(
     seconds_track = time.perf_counter() - t_start
     frames_done = k + 1 if n_total else 0
 
+    # The table is sorted by frame and track id: ``predicted`` travels with its rows.
     table = builder.build(fps=ft.fps, image_size=(info.width, info.height))
     df = table.df
-    df["predicted"] = (
-        np.concatenate(extra["predicted"]) if extra["predicted"] else np.zeros(0, bool)
-    )
+    if "predicted" not in df:  # no rows at all
+        df["predicted"] = np.zeros(len(df), bool)
     teams = ft.teams.track_teams() if ft.teams is not None else None
     roles = ft.teams.track_roles() if ft.teams is not None else None
     df = finish_tracks(
