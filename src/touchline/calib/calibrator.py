@@ -69,8 +69,10 @@ class CalibratorConfig:
         min_line_agreement: share of the projected pitch lines that must fall on painted lines
             the network sees (valid split: 5th percentile 0.82 for correct estimates).
         min_line_agreement_carried: the same for the camera carried from the previous frames
-            by the measured motion: it is continuous with verified frames, so a frame with few
-            lines in view (a dip in agreement) does not break the track.
+            by the measured motion, for at most ``max_line_dip`` frames in a row: it is
+            continuous with verified frames, so a short dip in agreement (few lines in view)
+            does not break the track, while a camera that drifted off does not live on.
+        max_line_dip: frames in a row a carried camera may pass on the lower bar.
         min_grass_share: a failed frame with less grass than this (share of the frame) is
             reported ``no_pitch``.
         agree_m: two estimates agree when they place the view within this many metres
@@ -88,6 +90,7 @@ class CalibratorConfig:
     min_verification: float = 0.55
     min_line_agreement: float = 0.7
     min_line_agreement_carried: float = 0.6
+    max_line_dip: int = 5
     min_grass_share: float = 0.1
     agree_m: float = 3.0
     use_direct: bool = True
@@ -322,7 +325,7 @@ class Calibrator:
         cfg = self.config
         cuts = CutDetector()
         H_prev: F64 | None = None
-        conf_prev, age, rejected = 0.0, 0, 0
+        conf_prev, age, rejected, dip = 0.0, 0, 0, 0
         first = True
         for item in frames:
             img = getattr(item, "image", item)
@@ -347,7 +350,7 @@ class Calibrator:
                 cut = not same
             if cut:
                 G = None
-                H_prev, age, rejected = None, 0, 0
+                H_prev, age, rejected, dip = None, 0, 0, 0
             H_prop = None
             if H_prev is not None and G is not None:
                 try:
@@ -356,6 +359,10 @@ class Calibrator:
                     H_prop = None
             pred = res.prediction
             out = res
+            need = (
+                cfg.min_line_agreement_carried if dip < cfg.max_line_dip else cfg.min_line_agreement
+            )
+            line_prop = 1.0
             if res.calibration.is_valid and H_prop is not None and pred is not None:
                 H_meas = res.calibration.homography
                 assert H_meas is not None
@@ -380,7 +387,7 @@ class Calibrator:
                     # (after three such frames in a row the measurement wins).
                     age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and line_prop >= cfg.min_line_agreement_carried
+                    and line_prop >= need
                     and (
                         res.source == "direct"
                         or (v_prop > res.verification + 0.05 and rejected < 3)
@@ -397,13 +404,14 @@ class Calibrator:
                     not no_pitch
                     and age < cfg.max_propagation
                     and v_prop >= cfg.min_verification
-                    and line_prop >= cfg.min_line_agreement_carried
+                    and line_prop >= need
                 ):
                     out = self._propagated(res, H_prop, conf_prev, v_prop)
             if out.source == "propagated":
                 age += 1
+                dip = dip + 1 if line_prop < cfg.min_line_agreement else 0
             elif out.calibration.is_valid:
-                age = 0
+                age, dip = 0, 0
             if out.calibration.is_valid:
                 H_prev = out.calibration.homography
                 conf_prev = out.calibration.confidence
