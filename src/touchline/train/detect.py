@@ -16,9 +16,17 @@ colour, blur, noise, low resolution, 2x2 mosaics, and copy-paste of real ball pa
 ``detection/dfl/valid`` selects the best exponential-moving-average weights (mean AP50 over the
 four classes); ``detection/dfl/test`` is never read here.
 
+Synthetic frames (``--synthetic-clips``): frames one second apart of clips rendered by
+:mod:`touchline.synth` under real broadcast camera poses (seeds 1000 and up; the benchmarks
+render seeds below 100), drawn for a share ``--synthetic-share`` of the views. They add close
+cameras (players 60-100 px tall at 960 wide, beyond the DFL scales) and exact tight boxes.
+``--init`` starts from earlier weights (a fine-tune).
+
 The shipped weights were made by (see ``src/touchline/models/README.md``)::
 
     python -m touchline.train.detect --out runs/detect
+    python -m touchline.train.detect --out runs/detect_synth --init runs/detect/best.pt \
+        --synthetic-clips 60 --synthetic-share 0.25 --steps 2000 --lr 1e-3 --warmup 100
 
 Checkpoints are written every 250 steps; rerunning the same command resumes from the last one.
 """
