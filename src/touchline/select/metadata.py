@@ -169,16 +169,7 @@ class MetadataField:
         Traceback (most recent call last):
         touchline.errors.DataError: schema.json: unknown key 'color' (schema entries have name, path, defaultValue, valueDataType)
         """
-        if not isinstance(raw, dict):
-            raise DataError(f"{where}: must be an object with {', '.join(_SCHEMA_KEYS)}")
-        for key in raw:
-            if key not in _SCHEMA_KEYS:
-                raise DataError(
-                    f"{where}: unknown key {key!r} (schema entries have {', '.join(_SCHEMA_KEYS)})"
-                )
-        for key in _SCHEMA_KEYS:
-            if key not in raw:
-                raise DataError(f"{where}: missing key {key!r}")
+        _exact_keys(raw, _SCHEMA_KEYS, where, "an object", "schema entries")
         try:
             return cls(raw["name"], raw["path"], raw["defaultValue"], raw["valueDataType"])
         except DataError as e:
@@ -235,6 +226,18 @@ def read_metadata_schema(metadata_dir: str | os.PathLike[str]) -> list[MetadataF
     fields = [MetadataField.from_json(e, where=f"{where}: entry {i}") for i, e in enumerate(raw)]
     _check_names(fields, where)
     return fields
+
+
+def _exact_keys(raw: Any, keys: Sequence[str], where: str, kind: str, what: str) -> None:
+    """``raw`` must be a dict holding exactly ``keys`` (DataError naming ``where`` otherwise)."""
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: must be {kind} with {', '.join(keys)}")
+    for key in raw:
+        if key not in keys:
+            raise DataError(f"{where}: unknown key {key!r} ({what} have {', '.join(keys)})")
+    for key in keys:
+        if key not in raw:
+            raise DataError(f"{where}: missing key {key!r}")
 
 
 def _check_names(fields: Sequence[MetadataField], where: str) -> None:
@@ -417,16 +420,7 @@ def _read_file(
     """The values found in one metadata file (fields absent from it are left out)."""
     where = root.where(rel)
     raw = _read_json(root, rel)
-    if not isinstance(raw, dict):
-        raise DataError(f"{where}: must be a JSON object with {', '.join(_FILE_KEYS)}")
-    for key in raw:
-        if key not in _FILE_KEYS:
-            raise DataError(
-                f"{where}: unknown key {key!r} (metadata files have {', '.join(_FILE_KEYS)})"
-            )
-    for key in _FILE_KEYS:
-        if key not in raw:
-            raise DataError(f"{where}: missing key {key!r}")
+    _exact_keys(raw, _FILE_KEYS, where, "a JSON object", "metadata files")
     if raw["type"] != kind:
         raise DataError(
             f"{where}: 'type' is {raw['type']!r} but this file holds the metadata of the {kind} "
