@@ -297,10 +297,12 @@ def test_kloppy_to_tracks_and_back(case: str) -> None:
 
 
 def _load_native_pff() -> Any:
+    from kloppy import pff  # a submodule: ``import kloppy`` alone does not load it
+
     _, kwargs = CASES["pff"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return kloppy.pff.load_tracking(**kwargs, coordinates="pff")
+        return pff.load_tracking(**kwargs, coordinates="pff")
 
 
 def _home_away(ds: Any) -> list[Any]:
