@@ -72,3 +72,59 @@ def dfl_frames_720p(n: int) -> list[np.ndarray]:
         cv2.resize(f.image, (1280, 720), interpolation=cv2.INTER_LINEAR)
         for f in VideoReader(clip, stop=n)
     ]
+
+
+#: The last commit before issue 16 (calibration that generalises): its code and its shipped
+#: calibration model are "before" in the side-by-side benchmarks.
+BASELINE_COMMIT = "fe7bc5a"
+
+
+def baseline_tree(commit: str = BASELINE_COMMIT) -> Path:
+    """An export of an earlier commit's ``src`` (``git archive``, cached under the temp dir), so
+    that its code and shipped models run side by side with today's."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    full = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", f"{commit}^{{commit}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    path = Path(tempfile.gettempdir()) / f"touchline-baseline-{full[:12]}"
+    if not (path / "src" / "touchline" / "__init__.py").is_file():
+        tmp = path.with_suffix(".part")
+        tmp.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", full, "src"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        import io
+
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        tmp.replace(path)
+    return path
+
+
+def run_baseline(code: str, commit: str = BASELINE_COMMIT, timeout: float = 3600) -> Any:
+    """Run Python ``code`` with the baseline commit's package imported instead of today's and
+    return the JSON document it prints on its last line of output."""
+    import json
+    import subprocess
+
+    tree = baseline_tree(commit)
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=timeout,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])

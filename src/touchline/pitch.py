@@ -364,6 +364,26 @@ class Pitch:
             np.minimum(block, d.reshape(block.shape).astype(np.float32), out=block)
         return out
 
+    def element(self, name: str) -> Segment | Arc:
+        """One painted element by name (``KeyError`` listing the names when unknown).
+
+        >>> Pitch().element("halfway_line").start
+        (52.5, 0)
+        """
+        for e in self.elements:
+            if e.name == name:
+                return e
+        raise KeyError(f"no painted element {name!r}; known: {[e.name for e in self.elements]}")
+
+    def element_distance(self, name: str, points: ArrayLike) -> FloatArray:
+        """Distance (m) from points ``(n, 2)`` to the centre of one painted element, ``(n,)``.
+
+        >>> Pitch().element_distance("centre_circle", [[52.5, 34.0], [52.5, 20.0]]).round(2)
+        array([9.15, 4.85])
+        """
+        p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        return self._distance_to(self.element(name), p)
+
     def _distance_to(self, prim: Segment | Arc, p: FloatArray) -> FloatArray:
         """Paint distance of points (n, 2) to one painted element."""
         if isinstance(prim, Segment):

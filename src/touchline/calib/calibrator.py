@@ -28,22 +28,23 @@ short gaps by interpolation.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.calib.features import FeatureConfig, extract_features
 from touchline.calib.homography import (
     apply_homography,
     dlt,
     normalise_homography,
     plausibility,
-    ransac_homography,
-    refine_homography,
 )
 from touchline.calib.model import KeypointModel, KeypointPrediction
+from touchline.calib.solve import SolverConfig, solve_frame
 from touchline.pitch import Pitch
 from touchline.types import Calibration, CalibrationStatus
 
@@ -59,9 +60,6 @@ class CalibratorConfig:
     """Thresholds of the calibration pipeline (defaults chosen on the DFL valid split).
 
     Attributes:
-        keypoint_threshold: heatmap peaks below it are ignored.
-        ransac_threshold: RANSAC inlier distance as a fraction of the image width.
-        min_inliers: keypoint inliers needed for a keypoint estimate.
         min_pitch_share: share of the frame the network must see as pitch; below it the frame
             is ``no_pitch``.
         min_verification: verification score (mean of the pitch-area IoU and the line
@@ -81,11 +79,18 @@ class CalibratorConfig:
         max_propagation: frames a camera may be carried by motion alone.
         smooth_window: half-width (frames) of the offline robust smoothing; 0 disables it.
         max_fill: longest run of failed frames the offline pass fills by interpolation.
+        min_class_agreement: share of the projected lines that must fall on the network's
+            map of the same line (models with per-line maps).
+        paint_check: also check cameras against the painted lines a plain image filter finds
+            (:mod:`touchline.calib.paint`, independent of the network).
+        min_paint_alignment: a camera whose projected lines fall on painted lines for less
+            than this share of their length (when enough line is in view to judge) is
+            rejected.
+        paint_width: width (px) at which the painted-line filter runs.
+        features: how features are read off the network's maps.
+        solver: how cameras are fitted to them.
     """
 
-    keypoint_threshold: float = 0.25
-    ransac_threshold: float = 0.008
-    min_inliers: int = 5
     min_pitch_share: float = 0.05
     min_verification: float = 0.55
     min_line_agreement: float = 0.7
@@ -97,6 +102,34 @@ class CalibratorConfig:
     max_propagation: int = 250
     smooth_window: int = 2
     max_fill: int = 25
+    min_class_agreement: float = 0.5
+    paint_check: bool = True
+    min_paint_alignment: float = 0.35
+    paint_width: int = 640
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A camera hypothesis with how well it explains the network's maps."""
+
+    source: str
+    homography: F64
+    verification: float  # mean of pitch-area IoU and any-line agreement
+    line: float  # share of projected lines on the any-line map
+    classes: float  # share of projected lines on their own line's map (nan: no such maps)
+    inliers: int
+
+    def passes(self, cfg: CalibratorConfig) -> bool:
+        if self.verification < cfg.min_verification or self.line < cfg.min_line_agreement:
+            return False
+        return not (np.isfinite(self.classes) and self.classes < cfg.min_class_agreement)
+
+    @property
+    def score(self) -> float:
+        c = self.classes if np.isfinite(self.classes) else self.line
+        return float((self.verification + c) / 2)
 
 
 @dataclass(frozen=True)
@@ -104,12 +137,16 @@ class CalibrationResult:
     """A frame's calibration and how it was reached (for reports and debugging)."""
 
     calibration: Calibration
-    source: str  # "keypoints", "direct", "propagated", "interpolated" or "none"
+    # "keypoints", "homography" (a RANSAC homography that is no camera), "tracked" (the camera
+    # carried from the previous frame, re-fitted to this frame), "direct", "propagated",
+    # "interpolated" or "none"
+    source: str
     verification: float
     inliers: int
     pitch_share: float
     motion: F64 | None = None  # image -> image homography from the previous frame
     prediction: KeypointPrediction | None = field(default=None, repr=False)
+    alignment: float = float("nan")  # painted-line alignment of the camera (nan: not judged)
 
 
 def view_distance(H1: F64, H2: F64, image_size: tuple[int, int]) -> float:
@@ -156,21 +193,27 @@ class Calibrator:
         self.config = config or CalibratorConfig()
         self.pitch = pitch or Pitch()
         self._kp = self.pitch.keypoint_array(self.model.names)
+        self._cache: dict[object, object] = {}
 
     # ----- one frame ----------------------------------------------------------------------
     def calibrate(self, image: NDArray[np.uint8]) -> Calibration:
         """Calibrate one BGR frame (no temporal context)."""
         return self.estimate(image).calibration
 
-    def estimate(self, image: NDArray[np.uint8]) -> CalibrationResult:
-        """Like :meth:`calibrate`, with the diagnostics."""
-        return self._no_pitch_check(image, self._single(self.model.predict([image])[0]))
+    def estimate(
+        self, image: NDArray[np.uint8], inits: Sequence[tuple[str, F64]] = ()
+    ) -> CalibrationResult:
+        """Like :meth:`calibrate`, with the diagnostics. ``inits`` are extra camera hypotheses
+        ``(source, image_to_pitch)`` the solver refines too (e.g. the previous frame's camera)."""
+        pred = self.model.predict([image])[0]
+        return self._no_pitch_check(image, self._single(pred, inits, image))
 
     def estimate_batch(self, images: list[NDArray[np.uint8]]) -> list[CalibrationResult]:
         """Independent estimates for a batch of frames (one network call)."""
         preds = self.model.predict(images)
         return [
-            self._no_pitch_check(im, self._single(p)) for im, p in zip(images, preds, strict=True)
+            self._no_pitch_check(im, self._single(p, (), im))
+            for im, p in zip(images, preds, strict=True)
         ]
 
     def _no_pitch_check(
@@ -247,65 +290,155 @@ class Calibrator:
             self._samples = np.concatenate([p for _, p in self.pitch.polylines(step=0.5)])
         return self._samples
 
-    def _keypoint_estimate(self, pred: KeypointPrediction) -> tuple[F64 | None, int]:
-        cfg = self.config
-        ok = np.isfinite(pred.points).all(1) & (pred.scores >= cfg.keypoint_threshold)
-        if ok.sum() < max(4, cfg.min_inliers):
-            return None, int(ok.sum())
-        src, dst, wts = self._kp[ok], pred.points[ok], pred.scores[ok]
-        thr = cfg.ransac_threshold * pred.image_size[0]
-        r = ransac_homography(src, dst, thr, wts, iterations=200)
-        if r.H is None or r.inliers.sum() < cfg.min_inliers:
-            return None, int(r.inliers.sum())
-        inl = r.inliers
-        P = refine_homography(r.H, src[inl], dst[inl], wts[inl], loss_scale=thr / 2)
+    def _class_agreement(self, pred: KeypointPrediction, H: F64) -> float:
+        """Share of the painted lines ``H`` projects into the frame that fall on the network's
+        map of that same line (``nan`` without per-line maps or with too little in view)."""
+        if not len(pred.line_names):
+            return float("nan")
+        gh, gw = pred.lines.shape[1:]
+        S = np.diag([pred.image_size[0] / gw, pred.image_size[1] / gh, 1.0])
         try:
-            return normalise_homography(np.linalg.inv(P)), int(inl.sum())
+            P = np.linalg.inv(H @ S)  # pitch -> map cells
         except np.linalg.LinAlgError:
-            return None, 0
+            return 0.0
+        pts, cls = self._class_samples(pred.line_names)
+        q = np.concatenate([pts, np.ones((len(pts), 1))], 1) @ P.T
+        ref = (H @ S @ np.array([gw / 2, gh, 1.0]))[2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xy = q[:, :2] / q[:, 2:3]
+        ok = (q[:, 2] * ref > 0) & np.isfinite(xy).all(1)
+        ok &= (xy[:, 0] >= 0) & (xy[:, 0] < gw) & (xy[:, 1] >= 0) & (xy[:, 1] < gh)
+        if ok.sum() < 10:
+            return float("nan")
+        ij = np.floor(xy[ok]).astype(np.int64)
+        val = pred.lines[cls[ok], ij[:, 1], ij[:, 0]]
+        return float((val > 0.2).mean())
 
-    def _single(self, pred: KeypointPrediction) -> CalibrationResult:
+    def _class_samples(self, names: tuple[str, ...]) -> tuple[F64, NDArray[np.int64]]:
+        key = ("class_samples", names)
+        if key not in self._cache:
+            pts, cls = [], []
+            for k, n in enumerate(names):
+                e = self.pitch.element(n)
+                p = e.sample(0.5)
+                pts.append(p)
+                cls.append(np.full(len(p), k))
+            self._cache[key] = (np.concatenate(pts), np.concatenate(cls))
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _paint_check(
+        self, image: NDArray[np.uint8] | None, size: tuple[int, int]
+    ) -> Callable[[F64], float] | None:
+        """The painted-line alignment of a homography in ``image`` (mask computed on first use);
+        ``None`` when the check is off or there is no image."""
+        if image is None or not self.config.paint_check:
+            return None
+        from touchline.calib.paint import alignment_score, paint_mask
+
+        mask: list[Any] = []
+
+        def check(H: F64) -> float:
+            if not mask:
+                pm = paint_mask(image, width=self.config.paint_width)
+                mask.append((pm, int(np.count_nonzero(pm.mask))))
+            pm, found = mask[0]
+            a = alignment_score(pm, H, size)
+            # A filter that found much less paint than the camera says is in view (faint or
+            # hidden lines) cannot judge it.
+            if found < 0.3 * a.visible_length_px:
+                return float("nan")
+            return float(a.score)
+
+        return check
+
+    def _single(
+        self,
+        pred: KeypointPrediction,
+        inits: Sequence[tuple[str, F64]] = (),
+        image: NDArray[np.uint8] | None = None,
+    ) -> CalibrationResult:
         cfg = self.config
         size = pred.image_size
         share = float((pred.area > 0.5).mean())
         if share < cfg.min_pitch_share:
             cal = Calibration.uncalibrated(CalibrationStatus.NO_PITCH, size)
             return CalibrationResult(cal, "none", 0.0, 0, share, prediction=pred)
-        cands: list[tuple[str, F64, float, float, int]] = []
-        Hk, n_in = self._keypoint_estimate(pred)
-        if Hk is not None and not plausibility(Hk, size):
-            cands.append(("keypoints", Hk, *self._scores(pred, Hk), n_in))
+        feats = extract_features(pred, self.pitch, cfg.features)
+        starts = list(inits)
         Hd = pred.direct_homography() if cfg.use_direct else None
-        if Hd is not None and not plausibility(Hd, size):
-            cands.append(("direct", Hd, *self._scores(pred, Hd), 0))
-        return self._choose(pred, cands, share)
+        if Hd is not None:
+            starts.append(("direct", Hd))
+        cands: list[_Candidate] = []
+        for c in solve_frame(feats, starts, self.pitch, cfg.solver):
+            source = c.source
+            if source == "propagated":
+                if c.fit is None:  # nothing in this frame refined it: not a measurement
+                    continue
+                source = "tracked"  # the carried camera, re-fitted to this frame's features
+            if plausibility(c.homography, size):
+                continue
+            v, line = self._scores(pred, c.homography)
+            cls = self._class_agreement(pred, c.homography)
+            cands.append(_Candidate(source, c.homography, v, line, cls, c.inliers))
+        n_features = len(feats.image) + 2 * sum(f.line is not None or f.is_arc for f in feats.lines)
+        return self._choose(pred, cands, share, n_features, self._paint_check(image, size))
 
     def _choose(
         self,
         pred: KeypointPrediction,
-        cands: list[tuple[str, F64, float, float, int]],
+        cands: list[_Candidate],
         share: float,
+        n_features: int = 0,
+        paint: Callable[[F64], float] | None = None,
     ) -> CalibrationResult:
-        """Fusion: keep the candidates that verify; prefer keypoints; confidence from agreement."""
+        """Keep the candidates that verify; the best verified one wins; confidence from how
+        well it explains the network's maps and whether an independent estimate agrees."""
         cfg = self.config
         size = pred.image_size
-        good = [c for c in cands if c[2] >= cfg.min_verification and c[3] >= cfg.min_line_agreement]
+        good = [c for c in cands if c.passes(cfg)]
         if not good:
             cal = Calibration.uncalibrated(CalibrationStatus.FAILED, size)
-            best_v = max((c[2] for c in cands), default=0.0)
+            best_v = max((c.verification for c in cands), default=0.0)
             return CalibrationResult(cal, "none", best_v, 0, share, prediction=pred)
-        order = {"keypoints": 0, "propagated": 1, "direct": 2}
-        kp = [c for c in good if c[0] == "keypoints"]
-        chosen = kp[0] if kp else min(good, key=lambda c: (order.get(c[0], 3), -c[2]))
-        name, H, v, _, n_in = chosen
-        agree = [o for o in good if o is not chosen and view_distance(H, o[1], size) <= cfg.agree_m]
-        # Confidence: verification IoU, scaled down for few inliers or a lone direct estimate,
-        # raised when an independent estimate agrees.
-        conf = v * (min(1.0, 0.5 + n_in / 16) if name == "keypoints" else 0.5)
+        # The best explanation wins; near-ties go to the most direct evidence (keypoints, then
+        # the carried camera, then the network's direct estimate). A winner whose pitch lines
+        # clearly miss the painted lines an image filter finds (independent of the network)
+        # is rejected for the next one.
+        order = {"keypoints": 0, "homography": 1, "tracked": 2, "direct": 3}
+        ranked = sorted(good, key=lambda c: (-round(c.score / 0.01), order.get(c.source, 4)))
+        chosen, align = None, float("nan")
+        for c in ranked:
+            align = paint(c.homography) if paint is not None else float("nan")
+            if not (align < cfg.min_paint_alignment):
+                chosen = c
+                break
+        if chosen is None:
+            cal = Calibration.uncalibrated(CalibrationStatus.FAILED, size)
+            return CalibrationResult(
+                cal, "none", ranked[0].verification, 0, share, prediction=pred, alignment=align
+            )
+        agree = [
+            o
+            for o in good
+            if o is not chosen
+            and o.source != chosen.source
+            and view_distance(chosen.homography, o.homography, size) <= cfg.agree_m
+        ]
+        conf = chosen.score * min(1.0, 0.5 + n_features / 16)
+        if np.isfinite(align):  # the painted lines have their say
+            conf = 0.5 * conf + 0.5 * min(1.0, align / 0.8)
         if agree:
-            conf = min(1.0, conf + 0.15)
-        cal = Calibration(H, confidence=float(np.clip(conf, 0, 1)), image_size=size)
-        return CalibrationResult(cal, name, v, n_in, share, prediction=pred)
+            conf = min(1.0, conf + 0.1)
+        cal = Calibration(chosen.homography, confidence=float(np.clip(conf, 0, 1)), image_size=size)
+        return CalibrationResult(
+            cal,
+            chosen.source,
+            chosen.verification,
+            chosen.inliers,
+            share,
+            prediction=pred,
+            alignment=align,
+        )
 
     # ----- video --------------------------------------------------------------------------
     def calibrate_frames(
@@ -331,12 +464,20 @@ class Calibrator:
             img = getattr(item, "image", item)
             if not isinstance(img, np.ndarray):
                 raise TypeError(f"expected a BGR array or a Frame, got {type(item).__name__}")
-            res = self.estimate(img)
-            size = res.calibration.image_size or (img.shape[1], img.shape[0])
             cut = bool(cuts.update(img)) and not first
             first = False
             check = cuts.last
             G = None if check is None else check.motion.G
+            carried_init: list[tuple[str, F64]] = []
+            if not cut and G is not None and H_prev is not None:
+                # The camera carried by the measured motion is one more hypothesis the solver
+                # refines against this frame's own features.
+                try:
+                    carried_init = [("propagated", H_prev @ np.linalg.inv(G))]
+                except np.linalg.LinAlgError:
+                    carried_init = []
+            res = self.estimate(img, carried_init)
+            size = res.calibration.image_size or (img.shape[1], img.shape[0])
             if cut and G is not None and H_prev is not None and res.calibration.is_valid:
                 # The detector saw a weakly tracked motion, not necessarily a new shot: if this
                 # frame's own estimate agrees with the camera carried over by that motion, the

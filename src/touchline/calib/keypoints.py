@@ -1,7 +1,9 @@
 """The pitch keypoints the shipped calibration model predicts, and heatmap decoding.
 
 The model predicts one heatmap per keypoint (the 32 DFL keypoints plus the centre spot and the
-two penalty-arc apexes), a painted-line map and a pitch-area map, all at a quarter of the input
+two penalty-arc apexes), one map per painted line (:data:`MODEL_LINES`: every straight line, the
+centre circle and the penalty arcs, each its own channel, so that lines can be fitted and
+intersected), a map of any painted line and a pitch-area map, all at a quarter of the input
 resolution. :func:`decode_heatmaps` turns heatmaps into sub-pixel points with scores.
 
 >>> import numpy as np
@@ -19,7 +21,7 @@ from numpy.typing import NDArray
 
 from touchline.pitch import DFL_KEYPOINTS
 
-__all__ = ["MODEL_KEYPOINTS", "decode_heatmaps"]
+__all__ = ["MODEL_KEYPOINTS", "MODEL_LINES", "decode_heatmaps"]
 
 #: Keypoint channels of the shipped model, in output order.
 MODEL_KEYPOINTS: tuple[str, ...] = (
@@ -27,6 +29,32 @@ MODEL_KEYPOINTS: tuple[str, ...] = (
     "centre_spot",
     "left_penalty_arc_apex",
     "right_penalty_arc_apex",
+)
+
+#: Painted-line channels of the shipped model (names of :attr:`touchline.pitch.Pitch.elements`),
+#: in output order after the keypoints: the 17 straight lines, the centre circle and the two
+#: penalty arcs.
+MODEL_LINES: tuple[str, ...] = (
+    "top_touchline",
+    "bottom_touchline",
+    "left_goal_line",
+    "right_goal_line",
+    "halfway_line",
+    "left_penalty_box_top",
+    "left_penalty_box_front",
+    "left_penalty_box_bottom",
+    "left_goal_area_top",
+    "left_goal_area_front",
+    "left_goal_area_bottom",
+    "right_penalty_box_top",
+    "right_penalty_box_front",
+    "right_penalty_box_bottom",
+    "right_goal_area_top",
+    "right_goal_area_front",
+    "right_goal_area_bottom",
+    "centre_circle",
+    "left_penalty_arc",
+    "right_penalty_arc",
 )
 
 

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -40,6 +40,10 @@ class KeypointPrediction:
         direct: ``(4, 2)`` regressed pitch positions (metres) of ``direct_image_points``.
         direct_image_points: ``(4, 2)`` the image points of the direct estimate, in pixels.
         image_size: ``(width, height)`` of the frame.
+        lines: ``(l, h, w)`` probability map of each painted line of ``line_names`` (models
+            that predict lines one by one; empty otherwise).
+        line_names: names of the painted elements of ``lines`` (see
+            :data:`touchline.calib.keypoints.MODEL_LINES`).
     """
 
     points: F64
@@ -50,6 +54,8 @@ class KeypointPrediction:
     direct: F64
     direct_image_points: F64
     image_size: tuple[int, int]
+    lines: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 1, 1), np.float32))
+    line_names: tuple[str, ...] = ()
 
     @property
     def map_to_image(self) -> F64:
@@ -87,6 +93,10 @@ class KeypointModel:
         self.input_size: tuple[int, int] = (int(w), int(h))
         self.stride = float(meta["stride"])
         self.names: tuple[str, ...] = tuple(meta["keypoints"])
+        self.line_names: tuple[str, ...] = tuple(meta.get("lines", ()))
+        extra = list(meta.get("extra_maps", ["line", "area"]))
+        if extra != ["line", "area"]:
+            raise DataError(f"calibration model: extra maps {extra}, expected ['line', 'area']")
         self.direct_points = np.asarray(meta["direct_points"], dtype=np.float64)
         self.direct_scale = np.asarray(meta["direct_scale"], dtype=np.float64)
         self.threshold = threshold
@@ -115,6 +125,12 @@ class KeypointModel:
         out = []
         w, h = self.input_size
         k = len(self.names)
+        nl = len(self.line_names)
+        if maps.shape[1] != k + nl + 2:
+            raise DataError(
+                f"calibration model: {maps.shape[1]} output maps, expected {k} keypoints + "
+                f"{nl} lines + 2"
+            )
         for im, m, d in zip(images, maps, direct, strict=True):
             H_img, W_img = im.shape[:2]
             pts, scores = decode_heatmaps(m[:k], self.stride, self.threshold)
@@ -124,11 +140,13 @@ class KeypointModel:
                     points=pts,
                     scores=scores,
                     names=self.names,
-                    line=m[k],
-                    area=m[k + 1],
+                    line=m[k + nl],
+                    area=m[k + nl + 1],
                     direct=d.reshape(4, 2).astype(np.float64) * self.direct_scale,
                     direct_image_points=self.direct_points * (W_img, H_img),
                     image_size=(W_img, H_img),
+                    lines=m[k : k + nl],
+                    line_names=self.line_names,
                 )
             )
         return out

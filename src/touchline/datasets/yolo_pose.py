@@ -33,6 +33,7 @@ __all__ = [
     "KeypointSample",
     "fit_label_homography",
     "fix_near_far",
+    "general_position",
     "image_files",
     "iter_split",
     "read_split",
@@ -178,7 +179,8 @@ def read_split(
 def fit_label_homography(label: KeypointLabel, pitch: Pitch | None = None) -> F64 | None:
     """The image -> pitch homography fitted (normalised DLT) to a label's visible keypoints.
 
-    ``None`` when fewer than 4 keypoints are labelled or they are degenerate (nearly collinear).
+    ``None`` when the labelled keypoints do not define one: fewer than 4, or not four of them
+    in general position (see :func:`general_position`).
     """
     from touchline.calib.homography import dlt
 
@@ -186,15 +188,41 @@ def fit_label_homography(label: KeypointLabel, pitch: Pitch | None = None) -> F6
     if vis.sum() < 4:
         return None
     img, pit = label.points[vis], label.pitch_points(pitch)[vis]
-    # Degenerate: all points (nearly) on one line in pitch space.
-    c = pit - pit.mean(0)
-    sv = np.linalg.svd(c, compute_uv=False)
-    if sv[1] < 1e-3 * max(sv[0], 1e-9) or sv[1] < 0.5:
+    if not general_position(pit):
         return None
     H = dlt(img, pit)
     if not np.all(np.isfinite(H)) or abs(np.linalg.det(H)) < 1e-300:
         return None
     return H
+
+
+def general_position(points: F64, tolerance: float = 0.5) -> bool:
+    """Whether ``points`` (n, 2) hold four points no three of which are collinear (within
+    ``tolerance``, in the points' units): the condition for them to define a homography.
+
+    That fails exactly when one line holds all the points but at most one (three labelled
+    points on the halfway line and one beside it leave the homography undetermined).
+
+    >>> general_position(np.array([[0, 0], [1, 0], [2, 0], [0, 5.0]]))
+    False
+    >>> general_position(np.array([[0, 0], [4, 0], [0, 3], [4, 3.0]]))
+    True
+    """
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    n = len(p)
+    if n < 4:
+        return False
+    for i in range(n):
+        d = p - p[i]
+        for j in range(i + 1, n):
+            u = d[j]
+            norm = float(np.hypot(*u))
+            if norm <= tolerance:
+                continue
+            dist = np.abs(d[:, 0] * u[1] - d[:, 1] * u[0]) / norm
+            if np.count_nonzero(dist <= tolerance) >= n - 1:
+                return False
+    return True
 
 
 def fix_near_far(label: KeypointLabel, pitch: Pitch | None = None) -> tuple[KeypointLabel, bool]:

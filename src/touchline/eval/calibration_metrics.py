@@ -501,8 +501,9 @@ def score_frame(
 ) -> FrameScore:
     """Score one frame: both IoUs against ``H_gt`` and the keypoint errors against the labels.
 
-    ``H_gt`` is ``None`` when the frame has too few usable labels (fewer than 4) to define a
-    ground-truth homography: the IoUs are then ``nan`` and the frame is not *scored*.
+    ``H_gt`` is ``None`` (or not a finite invertible matrix) when the frame's labels do not
+    define a ground-truth homography (fewer than 4 points, or not 4 in general position): the
+    IoUs are then ``nan`` and the frame is not *scored*.
     ``H_pred`` is ``None`` when the system gave up on the frame (not *calibrated*): with a
     ground truth its IoUs are ``0.0``, so a method cannot raise its mean IoU by abstaining, and
     it counts against completeness in :func:`summarise`. Keypoint errors are computed whenever
@@ -521,6 +522,8 @@ def score_frame(
     """
     size = (int(image_size[0]), int(image_size[1]))
     ip, pp = _points(image_points, pitch_points)
+    if H_gt is not None and _matrix(H_gt) is None:
+        H_gt = None  # labels that do not define an invertible homography cannot score a frame
     iw = ipart = math.nan  # no ground truth: the IoUs are undefined
     if H_gt is not None and H_pred is None:
         iw = ipart = 0.0

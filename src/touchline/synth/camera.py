@@ -1,5 +1,7 @@
 """A broadcast camera: pinhole model, decomposition of real homographies, ball-following control.
 
+:class:`PinholeCamera` lives in :mod:`touchline.geometry.camera` and is re-exported here.
+
 World frame: touchline pitch metres (x along the touchline from the left goal line, y across from
 the far touchline) and ``z`` pointing *down* into the ground, so that (x, y, z) is right-handed;
 a point at height ``h`` metres has ``z = -h``. The main camera stands beyond the near touchline
@@ -13,7 +15,6 @@ array([640., 360.])
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchline.errors import DataError
+from touchline.geometry.camera import PinholeCamera
 from touchline.pitch import Pitch, coordinate_system
 
 __all__ = [
@@ -32,159 +34,6 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class PinholeCamera:
-    """A pinhole camera with square pixels: ``x_img ~ K R (X - C)``.
-
-    Args:
-        K: (3, 3) intrinsics (pixels).
-        R: (3, 3) rotation world -> camera (OpenCV axes: x right, y down, z forward).
-        C: (3,) camera centre in world metres (z down: ``C[2] = -height``).
-        image_size: ``(width, height)`` in pixels.
-    """
-
-    K: FloatArray
-    R: FloatArray
-    C: FloatArray
-    image_size: tuple[int, int]
-
-    @classmethod
-    def look_at(
-        cls,
-        position: ArrayLike,
-        target: ArrayLike,
-        *,
-        focal: float,
-        image_size: tuple[int, int],
-        roll: float = 0.0,
-    ) -> PinholeCamera:
-        """A camera at ``position`` aimed at ``target`` (world metres), horizon level + ``roll``."""
-        c = np.asarray(position, dtype=np.float64)
-        fwd = np.asarray(target, dtype=np.float64) - c
-        norm = np.linalg.norm(fwd)
-        if norm < 1e-9:
-            raise DataError("camera target coincides with its position")
-        fwd /= norm
-        down = np.array([0.0, 0.0, 1.0])
-        y_cam = down - (down @ fwd) * fwd
-        if np.linalg.norm(y_cam) < 1e-6:
-            raise DataError("camera looks straight up or down; the horizon is undefined")
-        y_cam /= np.linalg.norm(y_cam)
-        x_cam = np.cross(y_cam, fwd)
-        if roll:
-            cr, sr = math.cos(roll), math.sin(roll)
-            x_cam, y_cam = cr * x_cam + sr * y_cam, -sr * x_cam + cr * y_cam
-        R = np.stack([x_cam, y_cam, fwd])
-        w, h = image_size
-        K = np.array([[focal, 0, w / 2], [0, focal, h / 2], [0, 0, 1]], dtype=np.float64)
-        return cls(K=K, R=R, C=c, image_size=(int(w), int(h)))
-
-    @classmethod
-    def from_homography(
-        cls, pitch_to_image: ArrayLike, image_size: tuple[int, int]
-    ) -> PinholeCamera:
-        """Recover K, R, C from a ground-plane homography (pitch metres -> pixels).
-
-        Assumes square pixels and the principal point at the image centre (true of broadcast
-        cameras up to a few pixels); the focal length comes from the orthogonality of the first
-        two rotation columns. Raises ``DataError`` when the homography is not a camera view.
-        """
-        H = np.asarray(pitch_to_image, dtype=np.float64)
-        w, h = image_size
-        K0 = np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1]], dtype=np.float64)
-        A = np.linalg.solve(K0, H)
-        a1, a2 = A[:, 0], A[:, 1]
-        # Two linear equations in u = 1/f^2 (orthogonal columns, equal norms); least squares.
-        rows = np.array(
-            [
-                [a1[0] * a2[0] + a1[1] * a2[1], a1[2] * a2[2]],
-                [a1[0] ** 2 + a1[1] ** 2 - a2[0] ** 2 - a2[1] ** 2, a1[2] ** 2 - a2[2] ** 2],
-            ]
-        )
-        u = -(rows[:, 0] @ rows[:, 1]) / max(float(rows[:, 0] @ rows[:, 0]), 1e-300)
-        if not np.isfinite(u) or u <= 0:
-            raise DataError("homography has no real focal length (not a perspective view)")
-        f = 1.0 / math.sqrt(u)
-        M = np.diag([1 / f, 1 / f, 1.0]) @ A
-        lam = (np.linalg.norm(M[:, 0]) + np.linalg.norm(M[:, 1])) / 2
-        r1, r2, t = M[:, 0] / lam, M[:, 1] / lam, M[:, 2] / lam
-        R = np.stack([r1, r2, np.cross(r1, r2)], axis=1)
-        U, _, Vt = np.linalg.svd(R)
-        R = U @ Vt
-        if np.linalg.det(R) < 0:
-            raise DataError("homography is a mirror image")
-        centre = np.array([52.5, 34.0, 0.0])
-        if (R @ centre + t)[2] < 0:  # the pitch must be in front of the camera
-            R, t = R @ np.diag([-1.0, -1.0, 1.0]), -t
-        C = -R.T @ t
-        K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]], dtype=np.float64)
-        return cls(K=K, R=R, C=C, image_size=(int(w), int(h)))
-
-    # ----- projection ----------------------------------------------------------------------
-    @property
-    def P(self) -> FloatArray:
-        """(3, 4) projection matrix."""
-        return self.K @ self.R @ np.hstack([np.eye(3), -self.C[:, None]])
-
-    @property
-    def focal(self) -> float:
-        return float(self.K[0, 0])
-
-    @property
-    def height(self) -> float:
-        """Camera height above the ground, metres."""
-        return float(-self.C[2])
-
-    @property
-    def pitch_to_image(self) -> FloatArray:
-        """(3, 3) homography of the ground plane z = 0 to pixels, normalised to H[2,2] = 1."""
-        H = self.P[:, [0, 1, 3]]
-        return H / H[2, 2]
-
-    @property
-    def image_to_pitch(self) -> FloatArray:
-        """(3, 3) homography pixels -> ground-plane metres, normalised to H[2,2] = 1."""
-        H = np.linalg.inv(self.P[:, [0, 1, 3]])
-        return H / H[2, 2]
-
-    def depth(self, points: ArrayLike) -> FloatArray:
-        """Distance along the optical axis (m) of world points (n, 3); negative behind."""
-        p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-        return (p - self.C) @ self.R[2]
-
-    def project(self, points: ArrayLike) -> FloatArray:
-        """Pixels (n, 2) of world points (n, 3); NaN for points behind the camera."""
-        p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-        q = (self.K @ self.R @ (p - self.C).T).T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = q[:, :2] / q[:, 2:3]
-        out[q[:, 2] <= 1e-6] = np.nan
-        return out
-
-    def ray_ground(self, pixels: ArrayLike) -> FloatArray:
-        """Where the rays through pixels (n, 2) meet the ground (n, 2); NaN above the horizon."""
-        px = np.asarray(pixels, dtype=np.float64).reshape(-1, 2)
-        d = (np.linalg.inv(self.K @ self.R) @ np.hstack([px, np.ones((len(px), 1))]).T).T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = -self.C[2] / d[:, 2]
-        out = self.C[:2] + s[:, None] * d[:, :2]
-        out[~(s > 0)] = np.nan
-        return out
-
-    @property
-    def horizontal_fov(self) -> float:
-        """Horizontal field of view, radians."""
-        return 2 * math.atan(self.image_size[0] / 2 / self.focal)
-
-    def scaled(self, image_size: tuple[int, int]) -> PinholeCamera:
-        """The same view rendered at another resolution (same field of view)."""
-        s = image_size[0] / self.image_size[0]
-        K = self.K.copy()
-        K[0, 0] = K[1, 1] = self.focal * s
-        K[0, 2], K[1, 2] = image_size[0] / 2, image_size[1] / 2
-        return PinholeCamera(K=K, R=self.R, C=self.C, image_size=image_size)
 
 
 # --------------------------------------------------------------------------------------------
