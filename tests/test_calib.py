@@ -394,7 +394,7 @@ def test_shipped_model_calibrates_a_real_broadcast_frame(shipped, shared):
     assert plausibility(res.calibration.homography, (img.shape[1], img.shape[0])) == []
 
 
-@pytest.mark.parametrize("kind", ["flat", "noise", "crowd", "dark"])
+@pytest.mark.parametrize("kind", ["flat", "noise", "crowd", "dark", "closeup", "grass"])
 def test_frames_without_pitch_are_reported_uncalibrated(shipped, shared, kind):
     rng = np.random.default_rng(1)
     if kind == "flat":
@@ -403,11 +403,20 @@ def test_frames_without_pitch_are_reported_uncalibrated(shipped, shared, kind):
         img = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
     elif kind == "dark":
         img = np.zeros((720, 1280, 3), np.uint8)
-    else:  # the stands above the pitch in a real frame, blown up to a full frame
+    elif kind == "crowd":  # the stands above the pitch in a real frame, blown up
         import cv2
 
         frame = _dfl_frame(shared, 100)
         img = cv2.resize(frame[: frame.shape[0] // 6], (1280, 720))
+    else:
+        # a close-up: a sixth of a real frame around players (bits of grass, kits, maybe a
+        # piece of line) blown up to a full frame; nobody could place it on the pitch
+        import cv2
+
+        frame = _dfl_frame(shared, 100 if kind == "closeup" else 20)
+        h, w = frame.shape[:2]
+        y0, x0 = (h // 2, w // 3) if kind == "closeup" else (int(h * 0.75), w // 2)
+        img = cv2.resize(frame[y0 : y0 + h // 6, x0 : x0 + w // 6], (1280, 720))
     res = shipped.estimate(img)
     assert not res.calibration.is_valid and res.calibration.homography is None, res.source
     assert res.calibration.status in (CalibrationStatus.NO_PITCH, CalibrationStatus.FAILED)
@@ -430,3 +439,15 @@ def test_shipped_model_tracks_the_real_clip(shipped, shared):
         if a.is_valid and b.is_valid
     ]
     assert np.median(jumps) < 0.5 and max(jumps) < 3.0
+
+
+def test_streaming_path_gives_the_same_cameras_with_and_without_the_worker_thread(shared):
+    from touchline.video import VideoReader
+
+    frames = [f.image for f in VideoReader(shared("video/dfl_08fd33_4.mp4"), stop=12)]
+    a = list(Calibrator().calibrate_frames(frames))
+    b = list(Calibrator(config=CalibratorConfig(prefetch=0)).calibrate_frames(frames))
+    for ra, rb in zip(a, b, strict=True):
+        assert ra.calibration.status == rb.calibration.status
+        if ra.calibration.homography is not None:
+            assert np.array_equal(ra.calibration.homography, rb.calibration.homography)

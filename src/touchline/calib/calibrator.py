@@ -44,7 +44,7 @@ from touchline.calib.homography import (
     plausibility,
 )
 from touchline.calib.model import KeypointModel, KeypointPrediction
-from touchline.calib.solve import SolverConfig, solve_frame
+from touchline.calib.solve import CameraCandidate, SolverConfig, solve_frame
 from touchline.pitch import Pitch
 from touchline.types import Calibration, CalibrationStatus
 
@@ -81,6 +81,13 @@ class CalibratorConfig:
         max_fill: longest run of failed frames the offline pass fills by interpolation.
         min_class_agreement: share of the projected lines that must fall on the network's
             map of the same line (models with per-line maps).
+        refit_below: when no camera hypothesis scores this well, each painted line is left
+            out in turn and the camera re-fitted (a wrongly recognised line is dropped).
+        good_enough: a hypothesis scoring this well (and bending no line) ends the search.
+        bent_lines: a fit that leaves a line's pixels further than this many robust loss
+            scales (median) also triggers the re-fits without each line.
+        prefetch: frames the video path runs the network and the motion estimate ahead of
+            the geometry, in a worker thread (0: all in the caller's thread).
         paint_check: also check cameras against the painted lines a plain image filter finds
             (:mod:`touchline.calib.paint`, independent of the network).
         min_paint_alignment: a camera whose projected lines fall on painted lines for less
@@ -103,6 +110,10 @@ class CalibratorConfig:
     smooth_window: int = 2
     max_fill: int = 25
     min_class_agreement: float = 0.5
+    refit_below: float = 0.9
+    good_enough: float = 0.95
+    bent_lines: float = 1.5
+    prefetch: int = 1
     paint_check: bool = True
     min_paint_alignment: float = 0.35
     paint_width: int = 640
@@ -120,6 +131,7 @@ class _Candidate:
     line: float  # share of projected lines on the any-line map
     classes: float  # share of projected lines on their own line's map (nan: no such maps)
     inliers: int
+    bent: bool = False  # the fit left some line or circle off its pixels
 
     def passes(self, cfg: CalibratorConfig) -> bool:
         if self.verification < cfg.min_verification or self.line < cfg.min_line_agreement:
@@ -246,8 +258,11 @@ class Calibrator:
 
     def _agreements(self, pred: KeypointPrediction, H: F64) -> tuple[float, float]:
         h, w = pred.area.shape
-        cells = np.stack(np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5), -1).reshape(-1, 2)
-        img = apply_homography(pred.map_to_image, cells)
+        key = ("cells", h, w, pred.image_size)
+        if key not in self._cache:
+            cells = np.stack(np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5), -1)
+            self._cache[key] = apply_homography(pred.map_to_image, cells.reshape(-1, 2))
+        img: F64 = self._cache[key]  # type: ignore[assignment]
         q = np.concatenate([img, np.ones((len(img), 1))], 1) @ H.T
         ref = (H @ np.array([pred.image_size[0] / 2, pred.image_size[1], 1.0]))[2]
         front = np.sign(q[:, 2]) == np.sign(ref)
@@ -262,7 +277,6 @@ class Calibrator:
     def _line_agreement(self, pred: KeypointPrediction, H: F64) -> float:
         """Share of the template's line samples that ``H`` projects into the frame and that land
         on the network's line map (upsampled to the input resolution, probability > 0.3)."""
-        import cv2
 
         gh, gw = pred.line.shape
         W4, H4 = gw * 4, gh * 4
@@ -280,9 +294,19 @@ class Calibrator:
         ok &= (xy[:, 0] >= 0) & (xy[:, 0] < W4) & (xy[:, 1] >= 0) & (xy[:, 1] < H4)
         if ok.sum() < 10:
             return 0.0
-        up = cv2.resize(pred.line, (W4, H4), interpolation=cv2.INTER_LINEAR)
+        up = self._upsampled_line(pred, (W4, H4))
         ij = np.floor(xy[ok]).astype(np.int64)
         return float((up[ij[:, 1], ij[:, 0]] > 0.3).mean())
+
+    def _upsampled_line(self, pred: KeypointPrediction, size: tuple[int, int]) -> np.ndarray:
+        """The any-line map at the input resolution (kept for the last prediction seen)."""
+        import cv2
+
+        if self._cache.get("line_src") is not pred.line or self._cache.get("line_size") != size:
+            self._cache["line_src"] = pred.line  # held, so the identity test cannot be fooled
+            self._cache["line_size"] = size
+            self._cache["line_up"] = cv2.resize(pred.line, size, interpolation=cv2.INTER_LINEAR)
+        return self._cache["line_up"]  # type: ignore[return-value]
 
     @property
     def _line_samples(self) -> F64:
@@ -291,8 +315,9 @@ class Calibrator:
         return self._samples
 
     def _class_agreement(self, pred: KeypointPrediction, H: F64) -> float:
-        """Share of the painted lines ``H`` projects into the frame that fall on the network's
-        map of that same line (``nan`` without per-line maps or with too little in view)."""
+        """How well the painted lines ``H`` projects into the frame fall on the network's map
+        of that same line: the share of each line's length on its map, averaged over the
+        lines in view (``nan`` without per-line maps or with too little in view)."""
         if not len(pred.line_names):
             return float("nan")
         gh, gw = pred.lines.shape[1:]
@@ -311,8 +336,14 @@ class Calibrator:
         if ok.sum() < 10:
             return float("nan")
         ij = np.floor(xy[ok]).astype(np.int64)
-        val = pred.lines[cls[ok], ij[:, 1], ij[:, 0]]
-        return float((val > 0.2).mean())
+        c = cls[ok]
+        hit = pred.lines[c, ij[:, 1], ij[:, 0]] > 0.2
+        # Every line in view counts the same, however long: a wrong circle must not hide
+        # behind two right touchlines.
+        n = np.bincount(c, minlength=len(pred.line_names))
+        h = np.bincount(c, hit, minlength=len(pred.line_names))
+        seen = n >= 5
+        return float(np.mean(h[seen] / n[seen])) if seen.any() else float("nan")
 
     def _class_samples(self, names: tuple[str, ...]) -> tuple[F64, NDArray[np.int64]]:
         key = ("class_samples", names)
@@ -369,17 +400,45 @@ class Calibrator:
         if Hd is not None:
             starts.append(("direct", Hd))
         cands: list[_Candidate] = []
-        for c in solve_frame(feats, starts, self.pitch, cfg.solver):
+        limit = cfg.solver.loss_scale * size[0] * cfg.bent_lines
+
+        def candidate(c: CameraCandidate) -> _Candidate | None:
             source = c.source
             if source == "propagated":
                 if c.fit is None:  # nothing in this frame refined it: not a measurement
-                    continue
-                source = "tracked"  # the carried camera, re-fitted to this frame's features
+                    return None
+                source = "tracked"  # the carried camera, re-fitted to this frame
             if plausibility(c.homography, size):
-                continue
+                return None
             v, line = self._scores(pred, c.homography)
             cls = self._class_agreement(pred, c.homography)
-            cands.append(_Candidate(source, c.homography, v, line, cls, c.inliers))
+            return _Candidate(source, c.homography, v, line, cls, c.inliers, _bent(c, limit))
+
+        def enough(c: CameraCandidate) -> bool:
+            # Hypotheses are tried in order (carried camera, keypoints, direct estimate):
+            # one that explains the maps well, bending no line, makes the rest unnecessary.
+            k = candidate(c)
+            if k is not None:
+                cands.append(k)
+            return k is not None and k.score >= cfg.good_enough and not k.bent
+
+        solve_frame(feats, starts, self.pitch, cfg.solver, enough=enough)
+        # A wrong line (a mowing stripe taken for a box line, the image border for the near
+        # touchline) pulls the whole camera off. When no hypothesis explains the maps well, or
+        # the best fit had to bend some line or circle away from its pixels, each line is
+        # left out in turn (with the points named after it) and the camera re-fitted from
+        # the best one so far: the best explanation wins.
+        top = max(cands, key=lambda c: c.score, default=None)
+        if top is not None and (top.score < cfg.refit_below or top.bent) and len(feats.lines) >= 2:
+            warm = [(top.source, top.homography)]
+            n = len(cands)
+            # the least certain lines first: they are the likeliest to be wrong
+            for f in sorted(feats.lines, key=lambda f: float(f.weights.mean())):
+                solve_frame(
+                    feats.without(f.name), [*warm, *starts], self.pitch, cfg.solver, enough=enough
+                )
+                if any(c.score >= cfg.good_enough and not c.bent for c in cands[n:]):
+                    break  # a clean explanation without this line: no need to look further
         n_features = len(feats.image) + 2 * sum(f.line is not None or f.is_arc for f in feats.lines)
         return self._choose(pred, cands, share, n_features, self._paint_check(image, size))
 
@@ -442,7 +501,7 @@ class Calibrator:
 
     # ----- video --------------------------------------------------------------------------
     def calibrate_frames(
-        self, frames: Iterable[NDArray[np.uint8] | object]
+        self, frames: Iterable[NDArray[np.uint8] | object], *, prefetch: int | None = None
     ) -> Iterator[CalibrationResult]:
         """Streaming calibration: one result per frame, in order, with temporal context.
 
@@ -452,21 +511,29 @@ class Calibrator:
         disagreeing one is rejected in favour of the propagated camera, failures are filled by
         propagation (status ``propagated``) for up to ``max_propagation`` frames, and a camera
         cut restarts the track (``cut`` flag).
+
+        ``prefetch`` (default :attr:`CalibratorConfig.prefetch`) frames are read ahead and put
+        through the network and the motion estimate in a worker thread; pass ``0`` when the
+        frames are fed one at a time (an iterator that must not be read ahead).
         """
         from touchline.calib.motion import CutDetector
 
         cfg = self.config
         cuts = CutDetector()
+
+        def measure(img: NDArray[np.uint8]) -> tuple[KeypointPrediction, bool, Any]:
+            # The network and the camera motion of a frame need nothing from the frames
+            # before it but the motion's own state: a worker thread runs them one frame
+            # ahead of the geometry (onnxruntime and OpenCV release the GIL), in order.
+            return self.model.predict([img])[0], bool(cuts.update(img)), cuts.last
+
         H_prev: F64 | None = None
         conf_prev, age, rejected, dip = 0.0, 0, 0, 0
         first = True
-        for item in frames:
-            img = getattr(item, "image", item)
-            if not isinstance(img, np.ndarray):
-                raise TypeError(f"expected a BGR array or a Frame, got {type(item).__name__}")
-            cut = bool(cuts.update(img)) and not first
+        ahead = cfg.prefetch if prefetch is None else prefetch
+        for img, (pred0, cut, check) in _ahead(frames, measure, ahead):
+            cut = cut and not first
             first = False
-            check = cuts.last
             G = None if check is None else check.motion.G
             carried_init: list[tuple[str, F64]] = []
             if not cut and G is not None and H_prev is not None:
@@ -476,7 +543,7 @@ class Calibrator:
                     carried_init = [("propagated", H_prev @ np.linalg.inv(G))]
                 except np.linalg.LinAlgError:
                     carried_init = []
-            res = self.estimate(img, carried_init)
+            res = self._no_pitch_check(img, self._single(pred0, carried_init, img))
             size = res.calibration.image_size or (img.shape[1], img.shape[0])
             if cut and G is not None and H_prev is not None and res.calibration.is_valid:
                 # The detector saw a weakly tracked motion, not necessarily a new shot: if this
@@ -604,6 +671,54 @@ class Calibrator:
         if results is not None:
             results.extend(res)
         return smooth_track(res, self.config)
+
+
+def _bent(c: CameraCandidate, limit: float) -> bool:
+    """Whether a fitted camera leaves some line or circle off its pixels (median distance
+    above ``limit`` px)."""
+    if c.fit is None:
+        return False
+    groups = [*c.fit.line_residuals, *c.fit.conic_residuals]
+    return any(len(r) >= 5 and float(np.median(np.abs(r))) > limit for r in groups)
+
+
+def _ahead(
+    frames: Iterable[NDArray[np.uint8] | object],
+    work: Callable[[NDArray[np.uint8]], Any],
+    ahead: int,
+) -> Iterator[tuple[NDArray[np.uint8], Any]]:
+    """``(image, work(image))`` for every frame, in order, ``work`` running in one worker
+    thread up to ``ahead`` frames ahead of the consumer (``0``: in the caller's thread)."""
+
+    def image_of(item: object) -> NDArray[np.uint8]:
+        img = getattr(item, "image", item)
+        if not isinstance(img, np.ndarray):
+            raise TypeError(f"expected a BGR array or a Frame, got {type(item).__name__}")
+        return img
+
+    if ahead <= 0:
+        for item in frames:
+            img = image_of(item)
+            yield img, work(img)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="calib") as pool:
+        pending: deque[tuple[NDArray[np.uint8], Any]] = deque()
+        try:
+            for item in frames:
+                img = image_of(item)
+                pending.append((img, pool.submit(work, img)))
+                if len(pending) > ahead:
+                    img0, fut = pending.popleft()
+                    yield img0, fut.result()
+            while pending:
+                img0, fut = pending.popleft()
+                yield img0, fut.result()
+        finally:
+            for _, fut in pending:
+                fut.cancel()
 
 
 def _shots(res: list[CalibrationResult]) -> list[range]:

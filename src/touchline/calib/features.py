@@ -124,6 +124,20 @@ class FrameFeatures:
     def n_keypoints(self) -> int:
         return int(np.count_nonzero(self.kind == 0))
 
+    def without(self, name: str) -> FrameFeatures:
+        """These features without painted line ``name`` and the points named after it (its
+        keypoints and crossings)."""
+        keep = np.array([name not in n for n in self.names], bool)
+        return FrameFeatures(
+            self.image[keep],
+            self.pitch[keep],
+            self.weight[keep],
+            self.kind[keep],
+            tuple(n for n, k in zip(self.names, keep, strict=True) if k),
+            tuple(f for f in self.lines if f.name != name),
+            self.image_size,
+        )
+
     def line(self, name: str) -> LineFeature | None:
         for f in self.lines:
             if f.name == name:
@@ -276,12 +290,14 @@ def extract_features(
         if not arc:
             span = np.ptp(cells, axis=0).max()
             if span >= cfg.min_line_span_cells:
-                ln, inl = ransac_line(cells, cfg.line_inlier_cells, weights=val)
+                ln, inl = ransac_line(cells, cfg.line_inlier_cells, weights=val, iterations=64)
                 if ln is not None and inl.sum() >= cfg.min_line_cells:
                     ridge = _ridge(m, ln)
                     if len(ridge[0]) >= cfg.min_line_cells:
                         cells, val = ridge
-                        ln2, inl2 = ransac_line(cells, 0.5 * cfg.line_inlier_cells, weights=val)
+                        ln2, inl2 = ransac_line(
+                            cells, 0.5 * cfg.line_inlier_cells, weights=val, iterations=64
+                        )
                         if ln2 is not None and inl2.sum() >= cfg.min_line_cells:
                             ln, cells, val = ln2, cells[inl2], val[inl2]
                     else:

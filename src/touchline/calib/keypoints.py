@@ -74,17 +74,23 @@ def decode_heatmaps(
         (the peak value).
     """
     hm = np.asarray(heatmaps, dtype=np.float32)
-    k, _h, w = hm.shape
+    k, h, w = hm.shape
     flat = hm.reshape(k, -1)
     idx = flat.argmax(axis=1)
     score = flat[np.arange(k), idx].astype(np.float64)
     iy, ix = np.divmod(idx, w)
     # Sub-cell offset: a parabola through the log-values of the peak and its two neighbours
     # along each axis (exact for a Gaussian peak; the neighbours of an edge cell mirror it).
-    pad = np.pad(hm, ((0, 0), (1, 1), (1, 1)), mode="reflect")
-    lg = np.log(np.clip(pad, 1e-6, None))
     kk = np.arange(k)
-    c = lg[kk, iy + 1, ix + 1]
+    xl = np.where(ix > 0, ix - 1, np.minimum(ix + 1, w - 1))
+    xr = np.where(ix < w - 1, ix + 1, np.maximum(ix - 1, 0))
+    yu = np.where(iy > 0, iy - 1, np.minimum(iy + 1, h - 1))
+    yd = np.where(iy < h - 1, iy + 1, np.maximum(iy - 1, 0))
+
+    def lg(y: NDArray[np.int64], x: NDArray[np.int64]) -> NDArray[np.float32]:
+        return np.log(np.clip(hm[kk, y, x], 1e-6, None))
+
+    c = lg(iy, ix)
 
     def offset(lo: NDArray[np.float32], hi: NDArray[np.float32]) -> NDArray[np.float64]:
         den = lo - 2 * c + hi
@@ -92,8 +98,8 @@ def decode_heatmaps(
             o = np.where(den < -1e-9, 0.5 * (lo - hi) / den, 0.0)
         return np.clip(o, -0.5, 0.5).astype(np.float64)
 
-    ox = offset(lg[kk, iy + 1, ix], lg[kk, iy + 1, ix + 2])
-    oy = offset(lg[kk, iy, ix + 1], lg[kk, iy + 2, ix + 1])
+    ox = offset(lg(iy, xl), lg(iy, xr))
+    oy = offset(lg(yu, ix), lg(yd, ix))
     pts = np.stack([(ix + 0.5 + ox) * stride, (iy + 0.5 + oy) * stride], axis=1)
     pts[score < threshold] = np.nan
     return pts, score

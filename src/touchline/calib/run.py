@@ -3,7 +3,9 @@
 Writes into ``out_dir``:
 
 * ``calibration.json`` — per frame: index, time, status, confidence, cut flag, source of the
-  estimate and the image -> pitch homography (``null`` when uncalibrated), plus the
+  estimate, its painted-line alignment (share of the projected pitch lines on painted lines a
+  plain image filter finds; ``null`` when too little is in view to judge) and the image ->
+  pitch homography (``null`` when uncalibrated), plus the
   conventions (pitch metres, origin at the top-left corner, image pixels of the input);
 * ``homographies.npz`` — ``H`` ``(n, 3, 3)`` (``nan`` where uncalibrated), ``frame``, ``time``,
   ``status``, ``confidence``, ``cut``;
@@ -69,6 +71,8 @@ def calibration_records(
             rec["source"] = results[i].source
             rec["verification"] = round(results[i].verification, 4)
             rec["inliers"] = results[i].inliers
+            a = results[i].alignment
+            rec["alignment"] = round(a, 4) if np.isfinite(a) else None
         out.append(rec)
     return out
 

@@ -27,7 +27,7 @@ pixels: the camera is fitted in a virtual 16:9 frame and mapped back
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,19 +113,28 @@ def solve_frame(
     inits: Sequence[tuple[str, F64]] = (),
     pitch: Pitch | None = None,
     config: SolverConfig | None = None,
+    *,
+    keypoints: bool = True,
+    enough: Callable[[CameraCandidate], bool] | None = None,
+    max_iterations: int | None = None,
 ) -> list[CameraCandidate]:
     """Camera hypotheses of a frame, each refined against all its features (see the module).
 
     Args:
         feats: the frame's features (:func:`touchline.calib.features.extract_features`).
         inits: extra starting points ``(source, image_to_pitch)`` in frame pixels (e.g. the
-            direct estimate, or the previous frame's camera carried by the motion).
+            direct estimate, or the previous frame's camera carried by the motion), tried in
+            this order after the keypoint hypothesis, except ``propagated`` ones, tried first.
         pitch: the pitch (default 105 x 68 m).
         config: settings.
+        keypoints: also start from a RANSAC homography of the points.
+        enough: called with each refined candidate; ``True`` stops (the later hypotheses are
+            not fitted).
+        max_iterations: overrides the configuration's iterations per fit.
 
     Returns:
-        One candidate per hypothesis that gave a camera (a plain homography when the RANSAC
-        one is no camera view), in the order keypoints, then ``inits``.
+        One candidate per hypothesis tried that gave a camera (a plain homography when the
+        RANSAC one is no camera view).
     """
     pitch = pitch or Pitch()
     cfg = config or SolverConfig()
@@ -138,7 +147,15 @@ def solve_frame(
     starts: list[tuple[str, PinholeCamera, int]] = []
     raw: dict[str, F64] = {}
     use = np.ones(len(img), bool)
-    if len(img) >= 4:
+    inits = sorted(inits, key=lambda i: i[0] != "propagated")  # the carried camera first
+    for name, Hf in inits:
+        if name != "propagated":
+            continue
+        cam = _start(Hf, Ai, size)
+        if cam is not None:
+            starts.append((name, cam, 0))
+            raw[name] = normalise_homography(np.asarray(Hf, float))
+    if keypoints and len(img) >= 4:
         r = ransac_homography(
             feats.pitch, img, cfg.ransac_threshold * W, feats.weight, iterations=200
         )
@@ -154,13 +171,14 @@ def solve_frame(
                 except np.linalg.LinAlgError:  # a degenerate sample (collinear points)
                     Hip = None
                 if Hip is not None and np.all(np.isfinite(Hip)):
-                    out.append(CameraCandidate("homography", Hip, None, None, int(r.inliers.sum())))
+                    n_in = int(r.inliers.sum())
+                    out.append(CameraCandidate("homography", Hip, None, None, n_in))
+                    if enough is not None:
+                        enough(out[-1])
     for name, Hf in inits:
-        try:
-            P = np.linalg.inv(np.asarray(Hf, float) @ Ai)  # pitch -> display px
-        except np.linalg.LinAlgError:
+        if name == "propagated":
             continue
-        cam = camera_from_homography(P, size)
+        cam = _start(Hf, Ai, size)
         if cam is not None:
             starts.append((name, cam, 0))
             raw[name] = normalise_homography(np.asarray(Hf, float))
@@ -171,6 +189,8 @@ def solve_frame(
         for name, cam, n_in in starts:
             Hip = raw.get(name, normalise_homography(cam.image_to_pitch @ A))
             out.append(CameraCandidate(name, Hip, cam, None, n_in))
+            if enough is not None and enough(out[-1]):
+                break
         return out
     points = PointObs(feats.pitch[use], img[use], feats.weight[use]) if use.any() else None
     lines: list[LineObs] = []
@@ -191,7 +211,7 @@ def solve_frame(
                 conics=conics,
                 loss_scale_px=cfg.loss_scale * W,
                 prior=prior,
-                max_iterations=cfg.max_iterations,
+                max_iterations=max_iterations or cfg.max_iterations,
             )
         except (DataError, ValueError, np.linalg.LinAlgError):
             continue
@@ -200,4 +220,15 @@ def solve_frame(
             continue
         Hip = normalise_homography(Hdisp @ A)
         out.append(CameraCandidate(name, Hip, fit.camera, fit, n_in))
+        if enough is not None and enough(out[-1]):
+            break
     return out
+
+
+def _start(Hf: F64, Ai: F64, size: tuple[int, int]) -> PinholeCamera | None:
+    """The camera of an image -> pitch homography in frame pixels (display frame)."""
+    try:
+        P = np.linalg.inv(np.asarray(Hf, float) @ Ai)  # pitch -> display px
+    except np.linalg.LinAlgError:
+        return None
+    return camera_from_homography(P, size)

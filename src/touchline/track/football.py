@@ -147,7 +147,7 @@ class FootballTracker:
         self._feed = _Feed()
         self._calib_stream: Iterator[Any] | None = None
         if self.calibrator is not None:
-            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed))
+            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed, prefetch=0))
         self._cuts = CutDetector() if self.calibrator is None else None
         self._frame = -1
         self.timings: dict[str, float] = {
@@ -166,7 +166,7 @@ class FootballTracker:
 
         self._feed = _Feed()
         if self.calibrator is not None:
-            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed))
+            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed, prefetch=0))
             if previous is not None:
                 self._feed.item = previous
                 next(self._calib_stream)

@@ -214,6 +214,22 @@ def load_real(split_dir: Path, names: tuple[str, ...] = MODEL_KEYPOINTS, log=Non
     return out
 
 
+def load_pseudo(path: Path) -> list[_Sample]:
+    """Pseudo-labelled frames written by :mod:`touchline.train.pseudo`."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            images, Hs, names = z["images"], z["H"], z["source"]
+    except (OSError, KeyError, ValueError) as e:
+        raise DataError(f"{path}: not a pseudo-label file ({e})") from None
+    if images.shape[1:3] != (CACHE_SIZE[1], CACHE_SIZE[0]):
+        raise DataError(f"{path}: images are {images.shape[1:3]}, expected {CACHE_SIZE[::-1]}")
+    nan = np.full((len(MODEL_KEYPOINTS), 2), np.nan)
+    return [
+        _Sample(np.ascontiguousarray(im), H / H[2, 2], nan, str(n))
+        for im, H, n in zip(images, Hs, names, strict=True)
+    ]
+
+
 def _augment_matrix(rng: np.random.Generator, out_size: tuple[int, int]) -> F64:
     """A random camera move: cache px -> output px (zoom, crop, roll, perspective)."""
     W, Hh = CACHE_SIZE
@@ -549,6 +565,8 @@ class TrainConfig:
     checkpoint_every: int = 250
     threads: int = 2
     init: str | None = None  # weights of an earlier run (fine-tuning)
+    pseudo: list[str] = field(default_factory=list)  # pseudo-label files (touchline.train.pseudo)
+    pseudo_weight: float = 1.0  # sampling weight of each pseudo-label file
 
     def fingerprint(self) -> str:
         d = asdict(self)
@@ -636,6 +654,9 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
     t0 = time.time()
     kp_root = root / "pitch_keypoints"
     real = [load_real(kp_root / src, log=log) for src in cfg.real]
+    for f in cfg.pseudo:
+        real.append(load_pseudo(Path(f)))
+        log(f"{f}: {len(real[-1])} pseudo-labelled frames")
     valid = load_real(kp_root / cfg.valid, log=log) if cfg.valid else []
     poses, assets = _synthetic_sources(root, cfg, log)
     out.mkdir(parents=True, exist_ok=True)
@@ -667,7 +688,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
         step, history = int(st["step"]), list(st["history"])
         torch.set_rng_state(st["torch_rng"])
         log(f"resumed from {ckpt} at step {step}")
-    weights = np.asarray(cfg.real_weights, float)
+    weights = np.asarray([*cfg.real_weights, *[cfg.pseudo_weight] * len(cfg.pseudo)], float)
     weights = weights / weights.sum()
     bounds = np.cumsum([p[2] for p in cfg.phases])
 
@@ -797,6 +818,9 @@ def main(argv: list[str] | None = None) -> None:
         "sampling weight",
     )
     ap.add_argument("--init", type=str, default=None, help="start from these weights (.pt)")
+    ap.add_argument(
+        "--pseudo", nargs="+", default=None, help="pseudo-label files (touchline.train.pseudo)"
+    )
     ap.add_argument("--steps", type=int, default=None, help="one phase at the final size")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--warmup", type=int, default=None)
@@ -813,6 +837,8 @@ def main(argv: list[str] | None = None) -> None:
         cfg.real, cfg.real_weights = names, wts
     if args.init:
         cfg.init = args.init
+    if args.pseudo:
+        cfg.pseudo = list(args.pseudo)
     if args.steps:
         cfg.phases = [(*cfg.phases[-1][:2], args.steps)]
     if args.lr is not None:
