@@ -140,7 +140,7 @@ def solve_frame(
     cfg = config or SolverConfig()
     W, H = feats.image_size
     A = display_transform((W, H), cfg.display_aspect)
-    Ai = np.linalg.inv(A)
+    Ai: F64 = np.asarray(np.linalg.inv(A), dtype=np.float64)
     size = (int(W), round(H * A[1, 1]))
     img = _apply(A, feats.image)
     out: list[CameraCandidate] = []
