@@ -394,6 +394,32 @@ def test_shipped_model_calibrates_a_real_broadcast_frame(shipped, shared):
     assert plausibility(res.calibration.homography, (img.shape[1], img.shape[0])) == []
 
 
+@pytest.mark.parametrize(
+    "match, frame",
+    [
+        # the cross-broadcaster test match (never trained on): a penalty-box view
+        ("argentina_france", "worldcup2_100_jpg"),
+        # centre-circle views: the halfway line, the circle and a touchline, few keypoints
+        ("japan_spain", "video_1_130_jpg"),
+        ("japan_spain", "video_1_500_jpg"),
+    ],
+)
+def test_shipped_model_calibrates_world_cup_broadcasts(shipped, shared, match, frame):
+    import cv2
+
+    from touchline.datasets.yolo_pose import fit_label_homography, iter_split
+
+    split = shared(f"pitch_keypoints/wc2022/{match}")
+    s = next(x for x in iter_split(split) if x.image.name.startswith(frame + "."))
+    img = cv2.imread(str(s.image))  # 640x640: a 16:9 broadcast frame squashed to a square
+    res = shipped.estimate(img)
+    assert res.calibration.status == CalibrationStatus.OK
+    gt = fit_label_homography(s.label, PITCH)
+    assert gt is not None
+    pred = res.calibration.rescaled((1920, 1080)).homography
+    assert view_distance(pred, gt, (1920, 1080)) < 1.0
+
+
 @pytest.mark.parametrize("kind", ["flat", "noise", "crowd", "dark", "closeup", "grass"])
 def test_frames_without_pitch_are_reported_uncalibrated(shipped, shared, kind):
     rng = np.random.default_rng(1)

@@ -33,7 +33,7 @@ from touchline.geometry.conic import (
     fit_conic,
     is_ellipse,
 )
-from touchline.geometry.lines import intersect_lines, ransac_line
+from touchline.geometry.lines import fit_line, intersect_lines, ransac_line
 from touchline.pitch import Arc, Pitch, Segment
 
 __all__ = [
@@ -168,12 +168,6 @@ def pitch_conic(name: str, pitch: Pitch) -> F64:
     return circle_conic(e.center, e.radius)
 
 
-def _cells(m: NDArray[np.float32], threshold: float) -> tuple[F64, F64]:
-    """Cell centres (x, y in map cells) and values of the cells above ``threshold``."""
-    iy, ix = np.nonzero(m > threshold)
-    return np.stack([ix + 0.5, iy + 0.5], 1).astype(np.float64), m[iy, ix].astype(np.float64)
-
-
 def _thin(pts: F64, w: F64, k: int) -> tuple[F64, F64]:
     """At most ``k`` points evenly spread along the principal direction (or around the
     centroid for curved sets); keeps the strongest where cells crowd."""
@@ -281,10 +275,16 @@ def extract_features(
     gh, gw = pred.lines.shape[1:]
     sx, sy = W / gw, H / gh
     feats: list[LineFeature] = []
-    for name, m in zip(pred.line_names, pred.lines, strict=True):
-        cells, val = _cells(m, cfg.line_threshold)
-        if len(cells) < cfg.min_line_cells:
+    # All maps thresholded at once; a line with too few cells is not looked at again.
+    ci, iy, ix = np.nonzero(pred.lines > cfg.line_threshold)
+    count = np.bincount(ci, minlength=len(pred.line_names))
+    bounds = np.concatenate([[0], np.cumsum(count)])
+    for k, (name, m) in enumerate(zip(pred.line_names, pred.lines, strict=True)):
+        if count[k] < cfg.min_line_cells:
             continue
+        a, b = bounds[k], bounds[k + 1]
+        cells = np.stack([ix[a:b] + 0.5, iy[a:b] + 0.5], 1).astype(np.float64)
+        val = m[iy[a:b], ix[a:b]].astype(np.float64)
         line = conic = None
         arc = "circle" in name or "arc" in name
         if not arc:
@@ -294,12 +294,14 @@ def extract_features(
                 if ln is not None and inl.sum() >= cfg.min_line_cells:
                     ridge = _ridge(m, ln)
                     if len(ridge[0]) >= cfg.min_line_cells:
+                        # The ridge samples lie along the coarse line already: one weighted
+                        # fit, one trim of the samples off it, one refit.
                         cells, val = ridge
-                        ln2, inl2 = ransac_line(
-                            cells, 0.5 * cfg.line_inlier_cells, weights=val, iterations=64
-                        )
-                        if ln2 is not None and inl2.sum() >= cfg.min_line_cells:
-                            ln, cells, val = ln2, cells[inl2], val[inl2]
+                        ln2 = fit_line(cells, val)
+                        near = np.abs(cells @ ln2[:2] + ln2[2]) < 0.5 * cfg.line_inlier_cells
+                        if near.sum() >= cfg.min_line_cells:
+                            cells, val = cells[near], val[near]
+                            ln = fit_line(cells, val)
                     else:
                         cells, val = cells[inl], val[inl]
                     line = ln

@@ -439,7 +439,8 @@ class _Problem:
                 dh = 2 * np.einsum("kmi,mi->km", gs[1:], AG[0]) + Hs[1:]
                 dq = (dh - (2 * h / gn) * dgn) / gn2
                 ddisc = 2 * gn * dgn - de * q - e * dq
-                dD = np.where(disc > 0, ddisc / (2 * np.maximum(D, 1e-300)), 0.0)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    dD = np.where(disc > 0, ddisc / (2 * np.maximum(D, 1e-300)), 0.0)
                 J[a:b] = (de / den - (e / den**2) * (dgn + dD)).T
         return r, J
 
