@@ -183,7 +183,7 @@ class PaintMask:
             else:
                 k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
                 cache[r] = cv2.dilate(self.mask.view(np.uint8), k).astype(bool)
-        return cache[r]  # type: ignore[no-any-return]
+        return cache[r]
 
     @functools.cached_property
     def distance(self) -> NDArray[np.float32]:
