@@ -775,6 +775,10 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
         "history": history,
         "train_seconds": round(time.time() - t0),
     }
+    base_meta = Path(cfg.init).with_name("calib.json") if cfg.init else None
+    if base_meta is not None and base_meta.is_file():  # what the fine-tune started from
+        base = json.loads(base_meta.read_text())
+        meta["init_run"] = {k: base.get(k) for k in ("config", "history", "train_seconds")}
     (out / "calib.json").write_text(json.dumps(meta, indent=1))
     log(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.2f} MB)")
     return onnx_path
