@@ -85,7 +85,8 @@ class CalibratorConfig:
             out in turn and the camera re-fitted (a wrongly recognised line is dropped).
         good_enough: a hypothesis scoring this well (and bending no line) ends the search.
         bent_lines: a fit that leaves a line's pixels further than this many robust loss
-            scales (median) also triggers the re-fits without each line.
+            scales (median) also triggers the re-fits without each line, unless it scores
+            ``good_enough`` anyway.
         prefetch: frames the video path runs the network and the motion estimate ahead of
             the geometry, in a worker thread (0: all in the caller's thread).
         paint_check: also check cameras against the painted lines a plain image filter finds
@@ -429,7 +430,12 @@ class Calibrator:
         # left out in turn (with the points named after it) and the camera re-fitted from
         # the best one so far: the best explanation wins.
         top = max(cands, key=lambda c: c.score, default=None)
-        if top is not None and (top.score < cfg.refit_below or top.bent) and len(feats.lines) >= 2:
+        if (
+            top is not None
+            and top.score < cfg.good_enough
+            and (top.score < cfg.refit_below or top.bent)
+            and len(feats.lines) >= 2
+        ):
             warm = [(top.source, top.homography)]
             n = len(cands)
             # the least certain lines first: they are the likeliest to be wrong

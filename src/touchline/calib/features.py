@@ -33,7 +33,7 @@ from touchline.geometry.conic import (
     fit_conic,
     is_ellipse,
 )
-from touchline.geometry.lines import fit_line, intersect_lines, ransac_line
+from touchline.geometry.lines import fit_line, ransac_line
 from touchline.pitch import Arc, Pitch, Segment
 
 __all__ = [
@@ -323,33 +323,35 @@ def extract_features(
             conic = conic / np.abs(conic).max()
         px, val = _thin(px, val, cfg.max_line_pixels)
         feats.append(LineFeature(name, px, val, line, conic))
-    # Intersections of fitted straight lines whose pitch lines cross near the pitch.
+    # Intersections of fitted straight lines whose pitch lines cross near the pitch (all
+    # pairs at once: pitch crossings are fixed per pair of names, image ones are cross
+    # products of the fitted lines).
     straight = [f for f in feats if f.line is not None]
     margin = cfg.intersection_margin
-    for i in range(len(straight)):
-        for j in range(i + 1, len(straight)):
-            a, b = straight[i], straight[j]
-            X = intersect_lines(pitch_line(a.name, pitch), pitch_line(b.name, pitch))
-            if X is None or not pitch.contains(X[None], margin=1.0)[0]:
-                continue
-            assert a.line is not None and b.line is not None
-            cosang = abs(float(a.line[:2] @ b.line[:2]))
-            if cosang > math.cos(math.radians(cfg.min_angle_deg)):
-                continue
-            x = intersect_lines(a.line, b.line)
-            if x is None:
-                continue
-            if not (
-                -margin * W <= x[0] <= (1 + margin) * W and -margin * H <= x[1] <= (1 + margin) * H
-            ):
-                continue
+    if len(straight) >= 2:
+        ii, jj = np.triu_indices(len(straight), 1)
+        L = np.stack([f.line for f in straight if f.line is not None])
+        P = np.stack([pitch_line(f.name, pitch) for f in straight])
+        Xh = np.cross(P[ii], P[jj])
+        xh = np.cross(L[ii], L[jj])
+        cos_max = math.cos(math.radians(cfg.min_angle_deg))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            X = Xh[:, :2] / Xh[:, 2:3]
+            x = xh[:, :2] / xh[:, 2:3]
+        keep = (np.abs(Xh[:, 2]) > 1e-9) & (np.abs(xh[:, 2]) > 1e-12)
+        keep &= pitch.contains(np.nan_to_num(X, nan=-1e9), margin=1.0)
+        keep &= np.abs((L[ii, :2] * L[jj, :2]).sum(1)) <= cos_max
+        keep &= (x[:, 0] >= -margin * W) & (x[:, 0] <= (1 + margin) * W)
+        keep &= (x[:, 1] >= -margin * H) & (x[:, 1] <= (1 + margin) * H)
+        for k in np.flatnonzero(keep):
+            a, b = straight[ii[k]], straight[jj[k]]
             # Trust falls with how far the lines are extended beyond what is seen of them
             # (relative to the seen length): a short line's direction is uncertain.
-            reach = max(_extension(a.pixels, x), _extension(b.pixels, x))
+            reach = max(_extension(a.pixels, x[k]), _extension(b.pixels, x[k]))
             w = cfg.intersection_weight * min(float(a.weights.mean()), float(b.weights.mean()))
             w /= 1.0 + 2.0 * reach
-            img.append(x[None])
-            pit.append(X[None])
+            img.append(x[k][None])
+            pit.append(X[k][None])
             wts.append(np.array([w]))
             kinds.append(np.array([1]))
             names.append(f"{a.name}_x_{b.name}")
