@@ -28,9 +28,9 @@ Rows:
 * ``before``: the code and shipped model of commit ``BASELINE_COMMIT`` (``_common.py``) on the
   same frames, scored by today's metrics.
 
-It also writes ``calib_wc2022_reliability.png``: on frames no model saw in training (the test
-match with the shipped model, each left-out match with its model), mean IoU and the share of
-bad frames (IoU < 0.8) per confidence bin.
+It also writes ``calib_wc2022_reliability.png`` (and ``..._camera_gt.png``): on frames no model
+saw in training (the test match with the shipped model, each left-out match with its model),
+mean IoU and the share of bad frames (IoU < 0.8) per confidence bin.
 """
 
 from __future__ import annotations
@@ -162,8 +162,11 @@ def brief(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def reliability(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
-    """Mean IoU and share of bad frames per confidence bin (calibrated, scored frames)."""
+def reliability(
+    rows: list[dict[str, Any]], path: Path, key: str = "iou_whole"
+) -> list[dict[str, Any]]:
+    """Mean IoU (``key``: against either ground truth) and share of bad frames per confidence
+    bin (calibrated, scored frames)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,11 +178,9 @@ def reliability(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
         sel = [
             r
             for r in rows
-            if r["iou_whole"] == r["iou_whole"]
-            and r["status"] != "failed"
-            and lo <= r["confidence"] < hi
+            if r[key] == r[key] and r["status"] != "failed" and lo <= r["confidence"] < hi
         ]
-        iou = np.array([r["iou_whole"] for r in sel])
+        iou = np.array([r[key] for r in sel])
         table.append(
             {
                 "confidence": [lo, min(hi, 1.0)],
@@ -207,7 +208,8 @@ def reliability(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
         ax.annotate(str(t["frames"]), (m, 0.02), ha="center", fontsize=8)
     ax.set_xlabel("confidence")
     ax.set_ylim(0, 1.05)
-    ax.set_title("Calibration reliability on frames unseen in training")
+    gt = "labels' homography" if key == "iou_whole" else "camera fitted to the labels"
+    ax.set_title(f"Frames unseen in training; IoU against the {gt}", fontsize=10)
     ax.legend(loc="center left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -252,6 +254,9 @@ def main() -> None:
         unseen += out["leave_one_out"][m].get("per_frame", [])
     a.out.mkdir(parents=True, exist_ok=True)
     out["reliability"] = reliability(unseen, a.out / "calib_wc2022_reliability.png")
+    out["reliability_camera_gt"] = reliability(
+        unseen, a.out / "calib_wc2022_reliability_camera_gt.png", "iou_whole_camera_gt"
+    )
     out["summary"] = {
         row: {
             name: brief(r) for name, r in out[row].items() if isinstance(r, dict) and "summary" in r

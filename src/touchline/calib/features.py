@@ -343,15 +343,15 @@ def extract_features(
         keep &= np.abs((L[ii, :2] * L[jj, :2]).sum(1)) <= cos_max
         keep &= (x[:, 0] >= -margin * W) & (x[:, 0] <= (1 + margin) * W)
         keep &= (x[:, 1] >= -margin * H) & (x[:, 1] <= (1 + margin) * H)
-        for k in np.flatnonzero(keep):
-            a, b = straight[ii[k]], straight[jj[k]]
+        for q in np.flatnonzero(keep):
+            a, b = straight[ii[q]], straight[jj[q]]
             # Trust falls with how far the lines are extended beyond what is seen of them
             # (relative to the seen length): a short line's direction is uncertain.
-            reach = max(_extension(a.pixels, x[k]), _extension(b.pixels, x[k]))
+            reach = max(_extension(a.pixels, x[q]), _extension(b.pixels, x[q]))
             w = cfg.intersection_weight * min(float(a.weights.mean()), float(b.weights.mean()))
             w /= 1.0 + 2.0 * reach
-            img.append(x[k][None])
-            pit.append(X[k][None])
+            img.append(x[q][None])
+            pit.append(X[q][None])
             wts.append(np.array([w]))
             kinds.append(np.array([1]))
             names.append(f"{a.name}_x_{b.name}")

@@ -176,7 +176,7 @@ class PaintMask:
         """Pixels within ``tolerance`` working px of a painted-line pixel (the mask dilated by
         a disc; kept per tolerance). Cheaper than :attr:`distance` for one tolerance."""
         cache = self.__dict__.setdefault("_near", {})
-        r = max(0, int(math.floor(tolerance)))
+        r = max(0, math.floor(tolerance))
         if r not in cache:
             if r == 0 or not self.mask.any():
                 cache[r] = self.mask
