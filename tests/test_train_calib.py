@@ -100,11 +100,12 @@ def test_quick_training_run_end_to_end(tmp_path, shared):
         T.main(["--out", str(tmp_path), "--quick", "--data-root", str(root), "--lr", "0.5"])
 
 
-def test_held_out_match_is_refused(tmp_path):
+@pytest.mark.parametrize("source", ["wc2022/argentina_france", "dfl/test", "dfl/valid"])
+def test_evaluation_sets_are_refused_as_training_data(tmp_path, source):
     from touchline.errors import DataError
 
-    with pytest.raises(DataError, match="held-out"):
-        T.main(["--out", str(tmp_path), "--quick", "--real", "wc2022/argentina_france"])
+    with pytest.raises(DataError, match="not a training set"):
+        T.main(["--out", str(tmp_path), "--quick", "--real", source])
 
 
 def test_line_targets_are_one_cell_wide_in_the_image_near_and_far():

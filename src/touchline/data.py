@@ -14,9 +14,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "shared_data_dir", "shared_file"]
+__all__ = ["CALIBRATION_TRAINING_SETS", "ENV_VAR", "shared_data_dir", "shared_file"]
 
 ENV_VAR = "TOUCHLINE_SHARED_DATA"
+
+#: The labelled pitch-keypoint sets (under ``pitch_keypoints/``) that calibration training may
+#: read, for labels or for real stands and score bugs. Every other set is for evaluation only.
+CALIBRATION_TRAINING_SETS: tuple[str, ...] = (
+    "dfl/train",
+    "wc2022/japan_spain",
+    "wc2022/canada_morocco",
+)
 
 
 def _candidates() -> list[Path]:

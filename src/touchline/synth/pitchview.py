@@ -12,7 +12,8 @@ so a seed reproduces a view; a 640x360 view takes about 15 ms of one core.
   built-in ones; returns the output px -> pitch metres homography.
 * :func:`render_view`: the BGR image of that view.
 * :func:`load_view_assets`: real stands, player crops and score bugs cut from the shared
-  training splits (never ``argentina_france``, never a ``valid`` or ``test`` split).
+  training splits only (:data:`touchline.data.CALIBRATION_TRAINING_SETS` and
+  ``detection/dfl/train``).
 * :func:`view_line_coverage`: the painted-line coverage the renderer uses (a label map).
 
 Image coordinates are continuous: pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)`` and its
@@ -257,19 +258,19 @@ def _box_prior(h: int, w: int) -> F32:
 def load_view_assets(
     data_root: str | Path,
     *,
-    exclude: Sequence[str] = ("argentina_france",),
+    exclude: Sequence[str] = (),
     max_backgrounds: int = 96,
     max_occluders: int = 3000,
     seed: int = 0,
 ) -> ViewAssets:
     """Real stands, player crops and score bugs for :func:`render_view`.
 
-    Backgrounds are cut (with each frame's labelled homography) from ``pitch_keypoints/dfl/train``
-    and ``pitch_keypoints/wc2022/{japan_spain,canada_morocco}``; occluders are the boxes of
-    ``detection/dfl/train`` (alpha: not grass inside the box, softened); overlays are the static
-    score bugs of the two World Cup matches. Only training splits are read, never
-    ``argentina_france``; ``exclude`` drops further sources whose path contains one of the
-    strings. Takes a few seconds.
+    Backgrounds are cut (with each frame's labelled homography) from the sets of
+    :data:`touchline.data.CALIBRATION_TRAINING_SETS` under ``pitch_keypoints``; occluders are the
+    boxes of ``detection/dfl/train`` (alpha: not grass inside the box, softened); overlays are
+    the static score bugs of the World Cup matches among those sets. Only training splits are
+    read; ``exclude`` drops sources whose path contains one of the strings. Takes a few
+    seconds.
 
     Raises:
         DataError: ``data_root`` holds none of the sources.
@@ -281,6 +282,7 @@ def load_view_assets(
     True
     """
     from touchline.calib.motion import grass_mask
+    from touchline.data import CALIBRATION_TRAINING_SETS
     from touchline.datasets.detection import read_yolo_split
     from touchline.datasets.yolo_pose import read_split
 
@@ -290,21 +292,16 @@ def load_view_assets(
     size = (_SOURCE_WIDTH, _SOURCE_WIDTH * 9 // 16)
 
     def allowed(p: Path) -> bool:
-        """Training material only: never the final, a test or a valid split, nor ``exclude``."""
+        """Not excluded by the caller (the sources are training sets already)."""
         rel = p.relative_to(root)
-        if {"argentina_france", "test", "valid"} & set(rel.parts):
-            return False
         return not any(e in rel.as_posix() for e in exclude)
 
-    sources = [root / "pitch_keypoints" / "dfl" / "train"] + [
-        root / "pitch_keypoints" / "wc2022" / m for m in ("japan_spain", "canada_morocco")
-    ]
+    sources = [root / "pitch_keypoints" / s for s in CALIBRATION_TRAINING_SETS]
     sources = [s for s in sources if (s / "images").is_dir() and allowed(s)]
     overlays: list[Crop] = []
     avoid: dict[Path, list[tuple[int, int, int, int]]] = {}
-    for m in ("japan_spain", "canada_morocco"):
-        folder = root / "pitch_keypoints" / "wc2022" / m
-        if (folder / "images").is_dir() and allowed(folder):
+    for folder in sources:
+        if folder.parent.name == "wc2022":  # broadcast graphics that stay put over a match
             found = _static_overlays(sorted((folder / "images").glob("*.jpg")))
             overlays += [(c, a) for c, a, _ in found]
             avoid[folder] = [b for _, _, b in found]

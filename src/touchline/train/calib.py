@@ -12,10 +12,10 @@ Every target comes from a frame's homography (labelled points where they exist, 
 elsewhere), so augmentations that move the camera (zoom, crop, roll, perspective, horizontal
 flip with the keypoint and line flip maps) keep exact labels. Training data:
 
-* real labelled frames, named as folders of ``../shared/data/pitch_keypoints`` (``dfl/train``,
-  ``wc2022/japan_spain``, ``wc2022/canada_morocco``; ``wc2022/argentina_france`` is the held-out
-  cross-broadcaster test and is refused), with strong photometric randomisation (grass hue,
-  faded lines, shadows, blur, compression, pasted players);
+* real labelled frames, named as folders of ``../shared/data/pitch_keypoints``: only those of
+  :data:`touchline.data.CALIBRATION_TRAINING_SETS` are accepted (every other set is kept for
+  evaluation), with strong photometric randomisation (grass hue, faded lines, shadows, blur,
+  compression, pasted players);
 * synthetic views rendered on the fly by :mod:`touchline.synth.pitchview` under the real
   broadcast cameras of ``calibration/broadcast_camera_homographies.npz`` with heavy domain
   randomisation (grass, mowing patterns, faint lines, light, stands, players, codecs).
@@ -50,7 +50,7 @@ from touchline.calib.homography import (
     refine_homography,
 )
 from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatmaps
-from touchline.data import shared_data_dir
+from touchline.data import CALIBRATION_TRAINING_SETS, shared_data_dir
 from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
 from touchline.errors import DataError, DependencyError
 from touchline.pitch import Arc, Pitch, Segment, flip_permutation
@@ -81,8 +81,6 @@ STRIDE = 4
 DIRECT_POINTS = np.array([[0.0, 0.5], [1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
 #: Extra maps after the keypoint and line channels, in output order.
 EXTRA_MAPS = ("line", "area")
-#: Held out from training and model selection: the cross-broadcaster test match.
-HELD_OUT = ("wc2022/argentina_france",)
 #: Width (standard deviation, in heatmap cells) of the painted-line targets.
 LINE_SIGMA_CELLS = 0.8
 #: Frames whose label fit leaves a larger median residual (px at 1920x1080) are dropped.
@@ -636,9 +634,12 @@ def _check_sources(cfg: TrainConfig) -> None:
         raise DataError(
             f"{len(cfg.real)} real sources but {len(cfg.real_weights)} weights: give one each"
         )
-    for src in [*cfg.real, cfg.valid]:
-        if src.strip("/") in HELD_OUT:
-            raise DataError(f"{src} is the held-out test match: never train or select on it")
+    for src in cfg.real:
+        if src.strip("/") not in CALIBRATION_TRAINING_SETS:
+            raise DataError(
+                f"{src} is not a training set: calibration trains only on "
+                f"{', '.join(CALIBRATION_TRAINING_SETS)} (the rest are for evaluation)"
+            )
 
 
 def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print) -> Path:

@@ -11,8 +11,8 @@ and their pitch lines on the painted lines a plain image filter finds
 
 writes one ``.npz`` with ``images`` (n, 576, 1024, 3) BGR frames shown at 16:9, ``H`` (n, 3, 3)
 image -> pitch homographies of those images, and ``source`` names; ``touchline.train.calib``
-reads it with ``--pseudo``. ``frames/leicester_liverpool_512`` is left out on purpose: it stays a
-sequence no model has seen.
+reads it with ``--pseudo``. Only the sequences of :data:`SEQUENCES` are read; every other
+sequence in ``../shared/data`` stays unseen by training.
 """
 
 from __future__ import annotations
