@@ -43,7 +43,8 @@ from numpy.typing import NDArray
 
 from touchline.calib.homography import apply_homography, normalise_homography, plausibility
 from touchline.errors import DataError
-from touchline.pitch import Pitch, line_coverage
+from touchline.geometry.camera import camera_from_homography
+from touchline.pitch import Pitch, distance_image_coverage
 from touchline.synth.camera import CameraPose, PinholeCamera, builtin_poses
 from touchline.synth.figures import FigurePose, draw_figure
 from touchline.synth.scene import Kit
@@ -611,12 +612,10 @@ def _fields(H: F64, size: tuple[int, int]) -> _Fields:
 def _camera(H: F64, size: tuple[int, int]) -> PinholeCamera | None:
     """The pinhole camera of a view, or None when the homography is not one."""
     try:
-        cam = PinholeCamera.from_homography(np.linalg.inv(H), size)
-    except (DataError, np.linalg.LinAlgError, ValueError):
+        cam = camera_from_homography(np.linalg.inv(H), size)
+    except np.linalg.LinAlgError:
         return None
-    if not (0.5 < cam.height < 300 and np.isfinite(cam.C).all()):
-        return None
-    return cam
+    return cam if cam is not None and 0.5 < cam.height < 300 else None
 
 
 def _clip_poly(poly: F64, a: F64, c: float) -> F64:
@@ -936,13 +935,7 @@ def _line_pixels(
         ys, xs = ys[wq > 1e-9], xs[wq > 1e-9]
     if len(ys) == 0:
         return ys, xs, np.zeros(0, np.float32)
-    h, w = dist.shape
-    d = dist[ys, xs]
-    xm, xp = np.maximum(xs - 1, 0), np.minimum(xs + 1, w - 1)
-    ym, yp = np.maximum(ys - 1, 0), np.minimum(ys + 1, h - 1)
-    gx = np.maximum(np.abs(dist[ys, xp] - d), np.abs(d - dist[ys, xm]))
-    gy = np.maximum(np.abs(dist[yp, xs] - d), np.abs(d - dist[ym, xs]))
-    cov = line_coverage(d, gx, half_width, gy).astype(np.float32)
+    cov = distance_image_coverage(dist, ys, xs, half_width).astype(np.float32)
     keep = cov > 1e-3
     return ys[keep], xs[keep], cov[keep]
 

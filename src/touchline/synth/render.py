@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchline.calib.homography import cv2_matrix
-from touchline.pitch import Pitch, line_coverage
+from touchline.pitch import Pitch, distance_image_coverage
 from touchline.synth.camera import PinholeCamera
 from touchline.synth.figures import FigurePose, Sprite, draw_ball, draw_figure
 from touchline.synth.scene import Scene
@@ -481,13 +481,8 @@ class Renderer:
             ys, xs = ys[ground], xs[ground]
         if len(ys) == 0:
             return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0, np.float32)
-        h, w = D.shape
-        d = D[ys, xs]
-        xm, xp = np.maximum(xs - 1, 0), np.minimum(xs + 1, w - 1)
-        ym, yp = np.maximum(ys - 1, 0), np.minimum(ys + 1, h - 1)
-        gx = np.maximum(np.abs(D[ys, xp] - d), np.abs(d - D[ys, xm]))
-        gy = np.maximum(np.abs(D[yp, xs] - d), np.abs(d - D[ym, xs]))
-        cov = line_coverage(d, gx, self.pitch.dims.line_width / 2, gy).astype(np.float32)
+        half = self.pitch.dims.line_width / 2
+        cov = distance_image_coverage(D, ys, xs, half).astype(np.float32)
         keep = cov > 0
         return ys[keep], xs[keep], cov[keep]
 

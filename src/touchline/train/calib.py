@@ -53,7 +53,7 @@ from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatm
 from touchline.data import CALIBRATION_TRAINING_SETS, shared_data_dir
 from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
 from touchline.errors import DataError, DependencyError
-from touchline.pitch import Arc, Pitch, Segment, flip_permutation
+from touchline.pitch import Arc, Pitch, Segment, flip_permutation, nearest_on_element
 from touchline.train.common import (
     Normalised,
     ResBlock,
@@ -316,32 +316,12 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, lines: np.ndarray) -
 def _distance_normal(e: Segment | Arc, p: F64) -> tuple[F64, F64]:
     """Distance (m) from points ``(n, 2)`` to a painted element's centre line and the unit
     normal ``(n, 2)`` pointing from the line to each point (the line's normal on it)."""
-    if isinstance(e, Segment):
-        a, b = np.asarray(e.start, float), np.asarray(e.end, float)
-        ab = b - a
-        t = np.clip(((p - a) @ ab) / float(ab @ ab), 0.0, 1.0)
-        v = p - (a + t[:, None] * ab)
-        normal = np.array([-ab[1], ab[0]]) / np.hypot(*ab)
-    else:
-        c = np.asarray(e.center, float)
-        v = p - c
+    if isinstance(e, Arc) and e.filled:
+        v = p - np.asarray(e.center, float)
         r = np.hypot(v[:, 0], v[:, 1])
-        if e.filled:
-            d = np.maximum(r - e.radius, 0.0)
-            return d, v / np.maximum(r, 1e-9)[:, None]
-        ang = np.mod(np.arctan2(v[:, 1], v[:, 0]) - e.start, 2 * math.pi)
-        on = ang <= (e.end - e.start)
-        radial = v / np.maximum(r, 1e-9)[:, None]
-        nearest = np.where(on[:, None], c + radial * e.radius, np.nan)
-        if not e.closed:
-            ends = np.array(
-                [c + e.radius * np.array([math.cos(x), math.sin(x)]) for x in (e.start, e.end)]
-            )
-            de = np.linalg.norm(p[:, None] - ends[None], axis=2)
-            k = de.argmin(1)
-            nearest = np.where(on[:, None], nearest, ends[k])
-        v = p - nearest
-        normal = radial
+        return np.maximum(r - e.radius, 0.0), v / np.maximum(r, 1e-9)[:, None]
+    q, normal = nearest_on_element(e, p)
+    v = p - q
     d = np.hypot(v[:, 0], v[:, 1])
     n = np.where((d > 1e-6)[:, None], v / np.maximum(d, 1e-12)[:, None], normal)
     return d, n
