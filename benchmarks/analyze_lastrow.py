@@ -6,7 +6,7 @@ Usage::
 
 Narya's notebooks drew, for a LastRow goal play, a frame with Voronoi cells and velocity
 vectors, an EDG map at one frame and EDG over the play. This runs ``touchline analyze`` (the
-same :func:`touchline.analytics.run.analyze_tracks`, shipped xT surface, default EDG model) on
+same :func:`touchline.jobs.analyze.analyze_tracks`, shipped xT surface, default EDG model) on
 ``../shared/data/tracking/lastrow/LIV_[2]-1_CHE.csv`` and ``Real_vs_Barcelona_Calma.csv`` and
 keeps its PNGs under ``results/analyze_lastrow/<play>/``. It also scores EDG against the
 expectation that it rises over the final seconds before each goal: the mean EDG of the
@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from _common import header
-from touchline.analytics.run import analyze_tracks
 from touchline.data import shared_file
 from touchline.errors import DataError
 from touchline.io import read_lastrow
+from touchline.jobs.analyze import analyze_tracks
 from touchline.utils.files import write_json_atomic
 
 PLAYS = {

@@ -7,7 +7,7 @@ Usage::
 
 Times what ``touchline analyze --provider skillcorner --file meta_data=... --file raw_data=...``
 does: reading the provider files with kloppy into a tracks table
-(:func:`touchline.io.load_tracking`), then :func:`touchline.analytics.run.analyze_tracks`
+(:func:`touchline.io.load_tracking`), then :func:`touchline.jobs.analyze.analyze_tracks`
 without the animation: game states, possession, goals, the EDG and pitch-control share of the
 team in possession in every frame (Spearman's model over the 50 x 32 grid), the EDG plot and
 the plots of the highest-EDG frame. Reports the peak memory (max RSS) of the process and
@@ -27,8 +27,8 @@ from pathlib import Path
 import kloppy
 
 from _common import header
-from touchline.analytics.run import analyze_tracks
 from touchline.io import load_tracking
+from touchline.jobs.analyze import analyze_tracks
 from touchline.utils.files import write_json_atomic
 
 

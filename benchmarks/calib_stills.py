@@ -39,8 +39,8 @@ import numpy as np
 from _common import BASELINE_COMMIT, header, model_header, run_baseline
 from touchline.calib.calibrator import Calibrator
 from touchline.calib.paint import alignment_score, paint_mask
-from touchline.calib.run import calibrate_path
 from touchline.data import shared_file
+from touchline.jobs.calibrate import calibrate_path
 from touchline.types import Calibration
 from touchline.utils.files import write_json_atomic
 from touchline.video import VideoReader, write_image
@@ -57,7 +57,7 @@ CALIBRATED = ("ok", "propagated", "interpolated")
 _BASELINE = """
 import json, tempfile
 from pathlib import Path
-from touchline.calib.run import calibrate_path
+from touchline.jobs.calibrate import calibrate_path
 with tempfile.TemporaryDirectory() as tmp:
     calibrate_path(Path(SRC), tmp, overlay=False, topdown=False)
     doc = json.loads((Path(tmp) / "calibration.json").read_text())

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from _common import header, model_header
 from touchline.data import shared_file
-from touchline.track.football import FootballTracker
-from touchline.track.run import track_video
+from touchline.jobs.pipeline import FootballTracker
+from touchline.jobs.track import track_video
 from touchline.utils.files import write_json_atomic
 from touchline.video import probe, read_frame, write_image
 

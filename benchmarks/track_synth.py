@@ -50,12 +50,12 @@ from _common import header, model_header
 from touchline.data import shared_file
 from touchline.detect import Detector
 from touchline.eval.detection import read_samples
-from touchline.eval.detection_metrics import box_iou
 from touchline.eval.tracking import NoiseModel
 from touchline.eval.tracking_e2e import SimulatedDetector, evaluate_tracks
+from touchline.geometry.boxes import box_iou
+from touchline.jobs.pipeline import FootballTracker
+from touchline.jobs.track import track_video
 from touchline.synth import GroundTruth, SynthConfig, synthesize
-from touchline.track.football import FootballTracker
-from touchline.track.run import track_video
 from touchline.tracks import TracksBuilder, read_tracks
 from touchline.types import Detections
 from touchline.utils.files import write_json_atomic

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from touchline.analytics import GameStates, edg_series, goal_events, load_surface
-from touchline.analytics import run as analyze_run
-from touchline.analytics.run import analyze_tracks
+from touchline.jobs import analyze as analyze_run
 from touchline.cli import app
 from touchline.io import read_lastrow, read_tracking
+from touchline.jobs.analyze import analyze_tracks
 from touchline.tracks import Tracks
 
 PLAYS = ["tracking/lastrow/LIV_[2]-1_CHE.csv", "tracking/lastrow/Real_vs_Barcelona_Calma.csv"]

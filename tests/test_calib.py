@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from touchline.calib.calibrator import Calibrator, CalibratorConfig, view_distance
-from touchline.calib.homography import (
+from touchline.calib.keypoints import MODEL_KEYPOINTS, decode_heatmaps
+from touchline.calib.model import KeypointPrediction
+from touchline.eval.calibration_metrics import iou_whole
+from touchline.geometry.homography import (
     apply_homography,
     dlt,
     plausibility,
     ransac_homography,
     refine_homography,
 )
-from touchline.calib.keypoints import MODEL_KEYPOINTS, decode_heatmaps
-from touchline.calib.model import KeypointPrediction
-from touchline.eval.calibration_metrics import iou_whole
 from touchline.pitch import Pitch
 from touchline.synth.camera import PinholeCamera
 from touchline.types import CalibrationStatus

@@ -15,12 +15,12 @@ import pytest
 
 from touchline.calib.calibrator import Calibrator, CalibratorConfig, view_distance
 from touchline.calib.features import extract_features, pitch_conic
-from touchline.calib.homography import apply_homography
 from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES
 from touchline.calib.model import KeypointPrediction
 from touchline.calib.solve import display_transform
 from touchline.geometry.camera import PinholeCamera
 from touchline.geometry.conic import map_conic, sampson_distance
+from touchline.geometry.homography import apply_homography
 from touchline.geometry.lines import point_line_distance
 from touchline.pitch import Pitch
 from touchline.types import CalibrationStatus

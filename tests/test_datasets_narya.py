@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-from touchline.calib.homography import apply_homography
 from touchline.datasets.narya import (
     HOMOGRAPHY_SUFFIX,
     NARYA_KEYPOINT_NAMES,
@@ -29,6 +28,7 @@ from touchline.datasets.narya import (
 )
 from touchline.datasets.yolo_pose import KeypointLabel, fit_label_homography
 from touchline.errors import DataError
+from touchline.geometry.homography import apply_homography
 from touchline.pitch import DFL_KEYPOINTS, Pitch, convert
 from touchline.synth.camera import PinholeCamera
 

@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 
-from touchline.calib.homography import apply_homography, plausibility
 from touchline.datasets.yolo_pose import (
     KeypointLabel,
     fit_label_homography,
@@ -18,6 +17,7 @@ from touchline.datasets.yolo_pose import (
     write_yolo_pose_label,
 )
 from touchline.errors import DataError
+from touchline.geometry.homography import apply_homography, plausibility
 from touchline.pitch import DFL_KEYPOINTS, Pitch, near_far_permutation
 
 ROTATED = "42ba34_9_2_png.rf.abf25a0cf0d30df0142704a05f9db1dd"

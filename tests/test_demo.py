@@ -1,4 +1,4 @@
-"""Tests of touchline.demo: one ``run_demo`` in a subprocess that cannot see the shared data.
+"""Tests of touchline.jobs.demo: one ``run_demo`` in a subprocess that cannot see the shared data.
 
 The subprocess gets ``TOUCHLINE_SHARED_DATA`` pointing to an empty folder and an empty working
 directory. ``touchline.data.shared_data_dir`` lets an existing ``$TOUCHLINE_SHARED_DATA`` win over
@@ -30,7 +30,7 @@ FRAMES = round(SECONDS * FPS)
 SCRIPT = f"""
 import json, sys
 from touchline import data
-from touchline.demo import run_demo
+from touchline.jobs.demo import run_demo
 from touchline.synth.clip import POSES_FILE
 
 res = run_demo(sys.argv[1], seconds={SECONDS}, size={SIZE}, seed={SEED})

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from touchline.cli import app
 from touchline.detect import Detector, load_detector
-from touchline.detect.run import detect_path, read_detections_table
 from touchline.errors import DataError
-from touchline.eval.detection_metrics import box_iou
+from touchline.geometry.boxes import box_iou
+from touchline.jobs.detect import detect_path, read_detections_table
 from touchline.models import available, model_info
 from touchline.video import VideoReader, probe, write_image, write_video
 

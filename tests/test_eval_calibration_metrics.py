@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 
-from touchline.calib.homography import apply_homography, dlt
 from touchline.eval.calibration_metrics import (
     SUMMARY_KEYS,
     FrameScore,
@@ -21,6 +20,7 @@ from touchline.eval.calibration_metrics import (
     score_frame,
     summarise,
 )
+from touchline.geometry.homography import apply_homography, dlt
 from touchline.synth.camera import PinholeCamera
 
 W, H = 1280, 720

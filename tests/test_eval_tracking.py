@@ -69,7 +69,7 @@ class IouTracker:
         self.next_id = 0
 
     def update(self, dets: Detections) -> Detections:
-        from touchline.eval.detection_metrics import box_iou
+        from touchline.geometry.boxes import box_iou
 
         out = np.full(len(dets), -1, np.int64)
         if len(dets) and len(self.boxes):

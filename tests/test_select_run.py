@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from touchline.cli import app
 from touchline.errors import DataError
+from touchline.jobs.select import select_frames
 from touchline.select.inputs import discover
 from touchline.select.predictions import (
     Category,
@@ -25,7 +26,6 @@ from touchline.select.predictions import (
     write_predictions,
     write_tasks,
 )
-from touchline.select.run import select_frames
 from touchline.video import VideoWriter
 
 runner = CliRunner()

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from touchline.calib.homography import apply_homography, plausibility
 from touchline.errors import DataError
+from touchline.geometry.homography import apply_homography, plausibility
 from touchline.pitch import Pitch
 from touchline.synth.camera import PinholeCamera, load_broadcast_poses
 from touchline.synth.pitchview import (

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from touchline.cli import app
 from touchline.errors import TouchlineError
 from touchline.eval.tracking_e2e import SimulatedDetector, evaluate_tracks
+from touchline.jobs.pipeline import FootballTracker
+from touchline.jobs.track import PARTIAL, track_video
 from touchline.synth import GroundTruth, SynthConfig, synthesize
-from touchline.track.football import FootballTracker
-from touchline.track.run import PARTIAL, finish_tracks, track_video
+from touchline.track.finish import FinishConfig, finish_tracks
 from touchline.tracks import read_tracks
 
 
@@ -43,9 +44,54 @@ def test_football_tracker_on_a_synthetic_clip(clip: Path) -> None:
     pd.testing.assert_frame_equal(again.df, df)
 
 
+def _cli_table(video: Path, out: Path, *extra: str) -> pd.DataFrame:
+    res = CliRunner().invoke(
+        app, ["track", str(video), "--out", str(out), "--no-annotated", "--no-radar", *extra]
+    )
+    assert res.exit_code == 0, res.output
+    return read_tracks(out / "tracks.parquet").df
+
+
+def test_python_api_gives_the_table_the_cli_writes_synthetic(clip: Path, tmp_path: Path) -> None:
+    video = clip / "clip.mp4"
+    cli = _cli_table(video, tmp_path / "cli", "--max-gap", "0.2", "--smooth", "0.2")
+    py = FootballTracker(finish=FinishConfig(max_gap=0.2, smooth=0.2))(video)
+    pd.testing.assert_frame_equal(py.df, cli)
+    # The table is finished: one team per track, no coasting rows of people.
+    people = py.df[py.df["class_id"] != 3]
+    assert (people.groupby("track_id")["team"].nunique() == 1).all()
+    assert not people["predicted"].any()
+    assert py.meta["source"] == str(video)
+
+
+def test_python_api_gives_the_table_the_cli_writes_dfl(shared, tmp_path: Path) -> None:
+    video = shared("video/dfl_08fd33_4.mp4")
+    cli = _cli_table(video, tmp_path / "cli")
+    py = FootballTracker()(video)
+    pd.testing.assert_frame_equal(py.df, cli)
+    assert len(py.frames) == 169
+
+
+def test_finish_settings_are_seconds() -> None:
+    assert FinishConfig().frames(25.0) == (10, 5, 7)
+    assert FinishConfig().frames(50.0) == (20, 10, 15)
+    assert FinishConfig(smooth=0.0).frames(25.0)[2] == 0
+    with pytest.raises(ValueError, match="max_gap"):
+        FinishConfig(max_gap=-1.0)
+
+
+def test_cli_track_rejects_a_negative_duration(clip: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["track", str(clip / "clip.mp4"), "--out", str(tmp_path / "o"), "--smooth", "-1"]
+    )
+    assert res.exit_code != 0
+    assert "smooth" in res.output and "Traceback" not in res.output
+
+
 def test_track_video_writes_everything(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    summary = track_video(clip / "clip.mp4", out, min_frames=3)
+    ft = FootballTracker(finish=FinishConfig(min_duration=0.12))
+    summary = track_video(clip / "clip.mp4", out, tracker=ft)
     files = set(summary["files"])
     expected = {"tracks.parquet", "tracks.csv", "tracks.csv.meta.json", "annotated.mp4"}
     assert expected | {"radar.mp4", "homographies.npz", "summary.json"} <= files | {"summary.json"}

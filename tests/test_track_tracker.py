@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from touchline.track.association import box_iou
+from touchline.geometry.boxes import box_iou
 from touchline.track.ball import BALL_TRACK_ID
 from touchline.track.tracker import Tracker, TrackerConfig
 from touchline.types import Calibration, Detections

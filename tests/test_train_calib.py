@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from touchline.calib.homography import apply_homography  # noqa: E402
 from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatmaps  # noqa: E402
+from touchline.geometry.homography import apply_homography  # noqa: E402
 from touchline.pitch import Pitch  # noqa: E402
 from touchline.synth.camera import PinholeCamera  # noqa: E402
 from touchline.train import calib as T  # noqa: E402
@@ -37,7 +37,7 @@ def test_targets_put_keypoints_where_the_homography_projects_them(augment):
         assert found.sum() >= 4
         # Recover the output-frame homography from the direct targets and check the peaks.
         corners = T.DIRECT_POINTS * (384, 216)
-        from touchline.calib.homography import dlt
+        from touchline.geometry.homography import dlt
 
         assert mask.all()
         Hout = dlt(corners, direct.reshape(4, 2) * (pitch.length, pitch.width))

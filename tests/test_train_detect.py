@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from touchline.detect.centernet import decode_centernet  # noqa: E402
-from touchline.eval.detection_metrics import box_iou  # noqa: E402
+from touchline.geometry.boxes import box_iou  # noqa: E402
 from touchline.train import detect as T  # noqa: E402
 
 

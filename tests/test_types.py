@@ -15,21 +15,18 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from touchline.errors import DataError, TouchlineError
-from touchline.tracks import PARQUET_METADATA_KEY, csv_meta_path
-from touchline.types import (
-    CLASS_NAMES,
+from touchline.tracks import (
+    PARQUET_METADATA_KEY,
     TRACK_COLUMN_NAMES,
     TRACK_COLUMNS,
     TRACKS_SCHEMA_VERSION,
-    Calibration,
-    CalibrationStatus,
     Column,
-    Detections,
-    ObjectClass,
     Tracks,
     TracksBuilder,
+    csv_meta_path,
     read_tracks,
 )
+from touchline.types import CLASS_NAMES, Calibration, CalibrationStatus, Detections, ObjectClass
 
 # --------------------------------------------------------------------------------------------
 # Fixtures built by the tests themselves

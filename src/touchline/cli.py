@@ -145,7 +145,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the clip.")] = 7,
 ) -> None:
     """Render a short synthetic clip and run every available stage on it (no data needed)."""
-    from touchline.demo import run_demo
+    from touchline.jobs.demo import run_demo
 
     with _errors(), _progress() as update:
         res = run_demo(out, seconds=seconds, seed=seed, progress=update)
@@ -197,7 +197,7 @@ def calibrate(
     with the pitch lines drawn, and a top-down view."""
     from touchline.calib.calibrator import Calibrator
     from touchline.calib.model import KeypointModel
-    from touchline.calib.run import calibrate_path
+    from touchline.jobs.calibrate import calibrate_path
     from touchline.video import probe
 
     with _errors():
@@ -244,7 +244,7 @@ def detect(
     """Detect players, goalkeepers, referees and the ball: boxes as Parquet and JSON, and an
     overlay (mp4 for a video, PNG per image)."""
     from touchline.detect import load_detector
-    from touchline.detect.run import detect_path
+    from touchline.jobs.detect import detect_path
     from touchline.video import probe
 
     with _errors():
@@ -277,14 +277,14 @@ def track(
         int | None, typer.Option(help="Only the first frames of the video.")
     ] = None,
     max_gap: Annotated[
-        int, typer.Option(help="Fill gaps inside a track up to this many frames.")
-    ] = 10,
-    min_frames: Annotated[
-        int, typer.Option(help="Drop tracks seen on fewer frames than this.")
-    ] = 5,
+        float, typer.Option(help="Fill gaps inside a track up to this long (seconds).")
+    ] = 0.4,
+    min_duration: Annotated[
+        float, typer.Option(help="Drop tracks seen for less than this (seconds).")
+    ] = 0.2,
     smooth: Annotated[
-        int, typer.Option(help="Smoothing window along tracks in frames (odd; 0 turns it off).")
-    ] = 7,
+        float, typer.Option(help="Smoothing window along tracks (seconds; 0 turns it off).")
+    ] = 0.28,
     model: Annotated[Path | None, typer.Option(help=_MODEL_HELP)] = None,
     no_calibration: Annotated[
         bool, typer.Option("--no-calibration", help="Track in image space only.")
@@ -294,15 +294,21 @@ def track(
     metres, assign teams; writes the tracks table (Parquet, CSV), annotated and radar videos
     and summary.json. A killed run resumes where it stopped."""
     from touchline.detect import load_detector
-    from touchline.track.football import FootballTracker
-    from touchline.track.run import track_video
+    from touchline.jobs.pipeline import FootballTracker
+    from touchline.jobs.track import track_video
+    from touchline.track.finish import FinishConfig
     from touchline.video import probe
 
     with _errors():
         info = probe(source)  # a bad input fails here, before any progress bar is drawn
+        try:
+            finish = FinishConfig(max_gap=max_gap, min_duration=min_duration, smooth=smooth)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
         ft = FootballTracker(
             detector=load_detector(model) if model else None,
             calibrator=False if no_calibration else None,
+            finish=finish,
             fps=info.fps or 25.0,
         )
         with _progress() as update:
@@ -313,9 +319,6 @@ def track(
                 annotate=annotated,
                 radar=radar,
                 max_frames=max_frames,
-                max_gap=max_gap,
-                min_frames=min_frames,
-                smooth=smooth,
                 progress=update,
             )
     teams = ", ".join(f"team {k}: {v}" for k, v in summary["teams"].items())
@@ -797,7 +800,7 @@ def analyze(
     """Possession, EDG (expected discounted goals), pitch control and Voronoi plots for a play
     or a match; writes edg.csv, summary.json, PNGs and an animation. Resumes a killed run."""
     from touchline.analytics.edg import EdgParams
-    from touchline.analytics.run import analyze_tracks
+    from touchline.jobs.analyze import analyze_tracks
 
     with _errors():
         tracks = _read_tracks(source, provider, file)
@@ -879,7 +882,7 @@ def select_cmd(
 ) -> None:
     """Select the frames (or objects) worth labelling: Lightly Worker folders and configs in;
     the selection, frames, Label Studio / CVAT imports and a report out. Resumes when killed."""
-    from touchline.select.run import select_frames
+    from touchline.jobs.select import select_frames
 
     with _errors(), _progress() as update:
         run = select_frames(

@@ -1,9 +1,9 @@
-"""The data model every stage shares: detections, camera calibration and the tracks table.
+"""The data model every stage shares: detections and camera calibration.
 
 One currency type per stage: detectors, trackers and annotators exchange :class:`Detections`
 (aligned arrays, like ``supervision.Detections``); calibrators produce one :class:`Calibration`
-per frame; the tracking output is the long :class:`~touchline.tracks.Tracks` table (defined in
-:mod:`touchline.tracks` and re-exported here).
+per frame; the tracking output is the long :class:`~touchline.tracks.Tracks` table of
+:mod:`touchline.tracks`, built on these types.
 
 Conventions:
     * **Image coordinates** are pixels, origin at the top-left corner of the image, x to the
@@ -34,67 +34,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from touchline.errors import DataError
-
-if TYPE_CHECKING:
-    from touchline.tracks import (
-        TRACK_COLUMN_NAMES,
-        TRACK_COLUMNS,
-        TRACKS_SCHEMA_VERSION,
-        Column,
-        Tracks,
-        TracksBuilder,
-        read_tracks,
-    )
+from touchline.geometry.homography import apply_homography
 
 __all__ = [
     "CLASS_NAMES",
     "DEFAULT_PITCH_SIZE",
-    "TRACKS_SCHEMA_VERSION",
-    "TRACK_COLUMNS",
-    "TRACK_COLUMN_NAMES",
     "Calibration",
     "CalibrationStatus",
-    "Column",
     "Detections",
     "ObjectClass",
-    "Tracks",
-    "TracksBuilder",
     "as_image_size",
-    "read_tracks",
 ]
-
-# The tracks table lives in touchline.tracks (which imports this module); it is re-exported here
-# lazily so that either module can be imported first without a circular-import error.
-_TRACKS_EXPORTS = frozenset(
-    {
-        "TRACKS_SCHEMA_VERSION",
-        "TRACK_COLUMNS",
-        "TRACK_COLUMN_NAMES",
-        "Column",
-        "Tracks",
-        "TracksBuilder",
-        "read_tracks",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _TRACKS_EXPORTS:
-        from touchline import tracks
-
-        return getattr(tracks, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TRACKS_EXPORTS)
-
 
 DEFAULT_PITCH_SIZE: tuple[float, float] = (105.0, 68.0)
 """Default pitch (length, width) in metres."""
@@ -702,8 +658,6 @@ _VALID_STATUSES = frozenset(
 )
 _MAX_CONDITION = 1e12
 """Largest accepted condition number of a homography (real broadcast ones are ~1e4..1e7)."""
-_W_EPS = 1e-12
-"""Points whose projective ``|w|`` is below this map to infinity (NaN)."""
 _CALIBRATION_KEYS = ("homography", "confidence", "status", "image_size", "cut")
 
 
@@ -733,16 +687,6 @@ def _normalised_homography(value: Any, name: str) -> np.ndarray:
         h /= h[2, 2]
     h.setflags(write=False)
     return h
-
-
-def _apply_homography(h: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Map ``(n, 2)`` points with a 3x3 homography (projective divide; ``|w|`` tiny -> NaN)."""
-    w = points @ h[2, :2] + h[2, 2]
-    xy = points @ h[:2, :2].T + h[:2, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = xy / w[:, None]
-    out[np.abs(w) < _W_EPS] = np.nan
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -880,7 +824,7 @@ class Calibration:
         pts = _as_points(points, "Calibration.image_to_pitch")
         if not self.is_valid or self.homography is None:
             return np.full(pts.shape, np.nan)
-        return _apply_homography(self.homography, pts)
+        return apply_homography(self.homography, pts)
 
     def pitch_to_image(self, points: npt.ArrayLike) -> np.ndarray:
         """Map pitch metres to image pixels (inverse of :meth:`image_to_pitch`).
@@ -898,7 +842,7 @@ class Calibration:
         matrix = self.pitch_to_image_matrix
         if not self.is_valid or matrix is None:
             return np.full(pts.shape, np.nan)
-        return _apply_homography(matrix, pts)
+        return apply_homography(matrix, pts)
 
     def rescaled(self, new_image_size: tuple[int, int]) -> Calibration:
         """The same calibration for the image resized to ``new_image_size`` (width, height).

@@ -5,7 +5,7 @@ One frame (:meth:`Calibrator.calibrate`):
 1. The shipped network predicts keypoint heatmaps, a pitch-area map, a painted-line map and a
    direct estimate (where four image points land on the pitch).
 2. Keypoints -> homography: weighted RANSAC over minimal samples, then a robust non-linear
-   refinement weighted by heatmap confidence (:mod:`touchline.calib.homography`).
+   refinement weighted by heatmap confidence (:mod:`touchline.geometry.homography`).
 3. Candidates (keypoint, direct; over time also the propagated camera) must pass the camera
    plausibility checks and are *verified* against the predicted pitch-area map: the IoU of
    the pitch as the candidate projects it with the area the network sees. The estimates that
@@ -37,14 +37,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchline.calib.features import FeatureConfig, extract_features
-from touchline.calib.homography import (
+from touchline.calib.model import KeypointModel, KeypointPrediction
+from touchline.calib.solve import CameraCandidate, SolverConfig, solve_frame
+from touchline.geometry.homography import (
     apply_homography,
     dlt,
     normalise_homography,
     plausibility,
 )
-from touchline.calib.model import KeypointModel, KeypointPrediction
-from touchline.calib.solve import CameraCandidate, SolverConfig, solve_frame
 from touchline.pitch import Pitch
 from touchline.types import Calibration, CalibrationStatus
 

@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import dlt
 from touchline.calib.keypoints import decode_heatmaps
 from touchline.errors import DataError
+from touchline.geometry.homography import dlt
 from touchline.models import load_model
 
 __all__ = ["KeypointModel", "KeypointPrediction"]

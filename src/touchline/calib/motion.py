@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.geometry.homography import apply_homography
 from touchline.types import Calibration
 
 __all__ = [
@@ -377,7 +378,7 @@ class CameraMotion:
         p1_init = p0.copy()  # output buffer, or the prediction with OPTFLOW_USE_INITIAL_FLOW
         if guess is not None:
             # Predict with the last motion (constant camera velocity), in working cv2 coords.
-            p1_init = self._from_input(_apply(guess, self._to_input(p0, prev)), cur)
+            p1_init = self._from_input(apply_homography(guess, self._to_input(p0, prev)), cur)
             flags = cv2.OPTFLOW_USE_INITIAL_FLOW
         p1, st1, _ = cv2.calcOpticalFlowPyrLK(
             prev.grey, cur.grey, p0, p1_init, winSize=self._win, maxLevel=c.lk_levels,
@@ -410,7 +411,7 @@ class CameraMotion:
             return MotionEstimate(
                 None, inliers=k, tracked=tracked, features=n, reason="implausible motion"
             )
-        res = float(np.median(np.linalg.norm(_apply(G, src[inl_b]) - dst[inl_b], axis=1)))
+        res = float(np.median(np.linalg.norm(apply_homography(G, src[inl_b]) - dst[inl_b], axis=1)))
         conf = (k / n) * min(1.0, k / (4.0 * c.min_inliers))
         return MotionEstimate(G, k, tracked, n, float(np.clip(conf, 0.0, 1.0)), res)
 
@@ -421,7 +422,7 @@ class CameraMotion:
     def _plausible(self, G: F64, size: tuple[int, int]) -> bool:
         w, h = size
         corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-        q = _apply(G, corners)
+        q = apply_homography(G, corners)
         if not np.isfinite(q).all():
             return False
         if np.linalg.norm(q - corners, axis=1).max() > self.config.max_shift * math.hypot(w, h):
@@ -436,12 +437,6 @@ class CameraMotion:
         e = np.roll(q, -1, axis=0) - q
         turns = e[:, 0] * np.roll(e, -1, axis=0)[:, 1] - e[:, 1] * np.roll(e, -1, axis=0)[:, 0]
         return bool((turns > 0).all())
-
-
-def _apply(H: F64, p: F64) -> F64:
-    q = p @ H[:2, :2].T + H[:2, 2]
-    w = p @ H[2, :2] + H[2, 2]
-    return q / w[:, None]
 
 
 def calibration_motion(previous: Calibration | None, current: Calibration | None) -> F64 | None:

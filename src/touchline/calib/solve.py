@@ -34,7 +34,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchline.calib.features import FrameFeatures, pitch_conic, pitch_line
-from touchline.calib.homography import normalise_homography, ransac_homography
 from touchline.errors import DataError
 from touchline.geometry.camera import PinholeCamera, camera_from_homography
 from touchline.geometry.camera_fit import (
@@ -45,6 +44,7 @@ from touchline.geometry.camera_fit import (
     PointObs,
     fit_camera,
 )
+from touchline.geometry.homography import normalise_homography, ransac_homography
 from touchline.pitch import Pitch
 
 __all__ = ["CameraCandidate", "SolverConfig", "display_transform", "solve_frame"]

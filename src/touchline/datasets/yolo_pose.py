@@ -182,7 +182,7 @@ def fit_label_homography(label: KeypointLabel, pitch: Pitch | None = None) -> F6
     ``None`` when the labelled keypoints do not define one: fewer than 4, or not four of them
     in general position (see :func:`general_position`).
     """
-    from touchline.calib.homography import dlt
+    from touchline.geometry.homography import dlt
 
     vis = label.visible
     if vis.sum() < 4:
@@ -233,7 +233,7 @@ def fix_near_far(label: KeypointLabel, pitch: Pitch | None = None) -> tuple[Keyp
     swapped label is returned. One DFL training frame
     (``42ba34_9_2_png.rf.abf25a0cf0d30df0142704a05f9db1dd``) is labelled this way.
     """
-    from touchline.calib.homography import plausibility
+    from touchline.geometry.homography import plausibility
 
     H = fit_label_homography(label, pitch)
     if H is None or not plausibility(H, label.frame_size):

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from touchline.errors import DataError
+from touchline.geometry.boxes import batched_nms, check_iou_threshold, nms
 from touchline.types import Detections, as_image_size
 
 __all__ = [
@@ -34,91 +35,6 @@ __all__ = [
     "nms",
     "tiles",
 ]
-
-
-def _boxes_scores(
-    xyxy: npt.ArrayLike, scores: npt.ArrayLike, where: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(n, 4)`` float64 boxes and ``(n,)`` float64 scores, or a :class:`DataError`."""
-    boxes = np.asarray(xyxy, dtype=np.float64)
-    if boxes.size == 0:
-        boxes = boxes.reshape(0, 4)
-    if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise DataError(f"{where}: xyxy must have shape (n, 4), got {boxes.shape}")
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if s.shape[0] != boxes.shape[0]:
-        raise DataError(f"{where}: {boxes.shape[0]} boxes but {s.shape[0]} scores")
-    return boxes, s
-
-
-def _check_iou(iou_threshold: float, where: str) -> None:
-    if not 0.0 <= iou_threshold <= 1.0:
-        raise DataError(f"{where}: iou_threshold must be in [0, 1], got {iou_threshold}")
-
-
-def nms(xyxy: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float) -> np.ndarray:
-    """Greedy non-maximum suppression, class-agnostic.
-
-    Repeatedly keeps the highest-scoring remaining box and drops every remaining box whose IoU
-    with it is greater than ``iou_threshold`` (as ``torchvision.ops.nms``). Ties keep the
-    earlier box.
-
-    Args:
-        xyxy: ``(n, 4)`` boxes ``(x1, y1, x2, y2)``.
-        scores: ``(n,)`` scores.
-        iou_threshold: boxes overlapping a kept box by more than this IoU are dropped.
-
-    Returns:
-        ``(k,)`` int64 indices of the kept boxes, in descending score order.
-
-    >>> nms([[0, 0, 2, 2], [0, 0, 2, 1]], [0.5, 0.6], iou_threshold=0.4).tolist()
-    [1]
-    """
-    boxes, s = _boxes_scores(xyxy, scores, "nms")
-    _check_iou(iou_threshold, "nms")
-    x1, y1, x2, y2 = boxes.T
-    areas = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    order = np.argsort(-s, kind="stable")
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
-        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
-        inter = w * h
-        union = areas[i] + areas[rest] - inter
-        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-        order = rest[iou <= iou_threshold]
-    return np.asarray(keep, dtype=np.int64)
-
-
-def batched_nms(
-    xyxy: npt.ArrayLike,
-    scores: npt.ArrayLike,
-    class_id: npt.ArrayLike,
-    iou_threshold: float,
-) -> np.ndarray:
-    """Per-class :func:`nms`: boxes of different classes never suppress each other.
-
-    Returns:
-        ``(k,)`` int64 indices of the kept boxes, in descending score order.
-
-    >>> boxes = [[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10]]
-    >>> batched_nms(boxes, [0.9, 0.8, 0.7], [0, 0, 1], iou_threshold=0.5).tolist()
-    [0, 2]
-    """
-    boxes, s = _boxes_scores(xyxy, scores, "batched_nms")
-    cls = np.asarray(class_id).reshape(-1)
-    if cls.shape[0] != boxes.shape[0]:
-        raise DataError(f"batched_nms: {boxes.shape[0]} boxes but {cls.shape[0]} class ids")
-    if boxes.shape[0] == 0:
-        return np.empty(0, dtype=np.int64)
-    # Move each class to its own disjoint region of the plane, then one class-agnostic pass.
-    _, dense = np.unique(cls, return_inverse=True)
-    span = float(boxes.max() - boxes.min()) + 1.0
-    shifted = boxes - boxes.min() + (dense.reshape(-1) * span)[:, None]
-    return nms(shifted, s, iou_threshold)
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,7 +198,7 @@ def merge_tiles(
     """
     if len(parts) != len(offsets):
         raise DataError(f"merge_tiles: {len(parts)} parts but {len(offsets)} offsets")
-    _check_iou(iou_threshold, "merge_tiles")
+    check_iou_threshold(iou_threshold, "merge_tiles")
     shifted = []
     for part, offset in zip(parts, offsets, strict=True):
         try:

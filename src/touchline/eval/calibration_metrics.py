@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from touchline.calib.homography import apply_homography
+from touchline.geometry.homography import apply_homography
 
 __all__ = [
     "FrameScore",

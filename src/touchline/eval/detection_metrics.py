@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchline.errors import DataError
+from touchline.geometry.boxes import box_iou
 from touchline.types import Detections
 
 __all__ = [
@@ -42,23 +43,6 @@ __all__ = [
 #: COCO's ten IoU thresholds 0.50:0.05:0.95.
 IOU_THRESHOLDS: NDArray[np.float64] = np.linspace(0.5, 0.95, 10)
 _RECALL_POINTS = np.linspace(0.0, 1.0, 101)
-
-
-def box_iou(a: NDArray, b: NDArray) -> NDArray[np.float64]:
-    """Pairwise IoU of ``(n, 4)`` and ``(m, 4)`` ``xyxy`` boxes, shape ``(n, m)``.
-
-    >>> box_iou(np.array([[0, 0, 2, 2]]), np.array([[1, 0, 3, 2], [5, 5, 6, 6]]))
-    array([[0.33333333, 0.        ]])
-    """
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def match_detections(

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from touchline.errors import DataError
-from touchline.eval.detection_metrics import box_iou
+from touchline.geometry.boxes import box_iou
 
 __all__ = [
     "HOTA_ALPHAS",

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from touchline.eval.detection_metrics import box_iou
 from touchline.eval.mot_metrics import MotFrame, evaluate_mot, pitch_similarity
+from touchline.geometry.boxes import box_iou
 from touchline.synth.groundtruth import GroundTruth
 from touchline.tracks import Tracks
 from touchline.types import Detections, ObjectClass

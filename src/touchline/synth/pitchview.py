@@ -41,9 +41,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import apply_homography, normalise_homography, plausibility
 from touchline.errors import DataError
 from touchline.geometry.camera import camera_from_homography
+from touchline.geometry.homography import apply_homography, normalise_homography, plausibility
 from touchline.pitch import Pitch, distance_image_coverage
 from touchline.synth.camera import CameraPose, PinholeCamera, builtin_poses
 from touchline.synth.figures import FigurePose, draw_figure
@@ -1837,7 +1837,7 @@ def sample_view(
         pitch: the pitch; 105 x 68 m by default.
 
     >>> H = sample_view(np.random.default_rng(1), (640, 360))
-    >>> from touchline.calib.homography import plausibility
+    >>> from touchline.geometry.homography import plausibility
     >>> plausibility(H, (640, 360))
     []
     """

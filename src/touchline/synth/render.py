@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import cv2_matrix
+from touchline.geometry.homography import cv2_matrix
 from touchline.pitch import Pitch, distance_image_coverage
 from touchline.synth.camera import PinholeCamera
 from touchline.synth.figures import FigurePose, Sprite, draw_ball, draw_figure

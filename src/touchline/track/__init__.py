@@ -1,8 +1,9 @@
 """Multi-object tracking: motion models, association, appearance, teams and the ball.
 
 :class:`Tracker` is the one contract, ``update(detections, calibration=None, frame=None) ->
-tracks``; :class:`FootballTracker` runs the whole pipeline (detect, calibrate, track, teams) on
-frames; the other modules are its parts, each usable alone.
+tracks``; :func:`finish_tracks` cleans a clip's table up at its end; the other modules are its
+parts, each usable alone. The whole pipeline (detect, calibrate, track, teams, finish) is
+:class:`touchline.jobs.FootballTracker`.
 """
 
 from touchline.track.appearance import (
@@ -14,7 +15,7 @@ from touchline.track.appearance import (
     grass_color,
 )
 from touchline.track.ball import BALL_TRACK_ID, BallConfig, BallTracker, interpolate_ball
-from touchline.track.football import FootballTracker, FrameTracks, Measurement
+from touchline.track.finish import FinishConfig, finish_tracks
 from touchline.track.kalman import BoxKalman, PitchKalman
 from touchline.track.teams import (
     TeamAssigner,
@@ -34,10 +35,8 @@ __all__ = [
     "BallConfig",
     "BallTracker",
     "BoxKalman",
-    "FootballTracker",
-    "FrameTracks",
+    "FinishConfig",
     "GrassColor",
-    "Measurement",
     "PitchKalman",
     "TeamAssigner",
     "TeamClassifier",
@@ -49,6 +48,7 @@ __all__ = [
     "assign_teams",
     "cosine_distance",
     "ema_update",
+    "finish_tracks",
     "grass_color",
     "interpolate_ball",
 ]

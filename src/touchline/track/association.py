@@ -17,12 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from touchline.eval.detection_metrics import box_iou
-
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-__all__ = ["box_iou", "camera_shift", "linear_assignment"]
+__all__ = ["camera_shift", "linear_assignment"]
 
 
 def linear_assignment(cost: F64, threshold: float) -> tuple[I64, I64, I64]:

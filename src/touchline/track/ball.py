@@ -65,8 +65,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from touchline.calib.homography import apply_homography
 from touchline.errors import DataError
+from touchline.geometry.homography import apply_homography
 from touchline.types import Calibration, Detections, ObjectClass
 
 __all__ = [

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import apply_homography
+from touchline.geometry.homography import apply_homography
 
 F64 = NDArray[np.float64]
 

@@ -54,9 +54,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import apply_homography
+from touchline.geometry.boxes import box_iou
+from touchline.geometry.homography import apply_homography
 from touchline.track.appearance import cosine_distance
-from touchline.track.association import box_iou, camera_shift, linear_assignment
+from touchline.track.association import camera_shift, linear_assignment
 from touchline.track.kalman import CHI2_95, BoxKalman, PitchKalman, pitch_measurement_std
 from touchline.types import CLASS_NAMES, Calibration, Detections, ObjectClass
 

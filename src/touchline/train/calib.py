@@ -42,17 +42,17 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.calib.homography import (
+from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatmaps
+from touchline.data import CALIBRATION_TRAINING_SETS, shared_data_dir
+from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
+from touchline.errors import DataError, DependencyError
+from touchline.geometry.homography import (
     apply_homography,
     cv2_matrix,
     plausibility,
     ransac_homography,
     refine_homography,
 )
-from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatmaps
-from touchline.data import CALIBRATION_TRAINING_SETS, shared_data_dir
-from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
-from touchline.errors import DataError, DependencyError
 from touchline.pitch import Arc, Pitch, Segment, flip_permutation, nearest_on_element
 from touchline.train.common import (
     Normalised,

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from touchline import __version__
-from touchline.calib.run import calibration_records
 from touchline.eval.calibration_metrics import iou_whole
 from touchline.eval.tracking_e2e import evaluate_tracks
+from touchline.jobs.calibrate import calibration_records
+from touchline.jobs.pipeline import FootballTracker
+from touchline.jobs.track import track_video
 from touchline.synth.clip import SynthClip, SynthConfig, synthesize
 from touchline.synth.groundtruth import GroundTruth
-from touchline.track.football import FootballTracker
-from touchline.track.run import track_video
 from touchline.tracks import Tracks, read_tracks
 from touchline.types import Calibration, CalibrationStatus
 from touchline.utils.files import write_json_atomic, write_text_atomic
@@ -154,9 +154,9 @@ DEMO_SELECTION = {
 def _analysis_and_selection(
     out: Path, clip: SynthClip, tracks: Tracks, progress: Progress | None
 ) -> tuple[dict, dict]:
-    from touchline.analytics.run import analyze_tracks
+    from touchline.jobs.analyze import analyze_tracks
+    from touchline.jobs.select import select_frames
     from touchline.select.predict import predict_folder
-    from touchline.select.run import select_frames
 
     analysis = analyze_tracks(
         tracks, out / "analysis", animate=False, ball_grid=(21, 13), progress=progress

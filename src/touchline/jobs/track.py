@@ -16,9 +16,8 @@ Two passes. The first decodes each frame once and runs detection, calibration an
 Every ``checkpoint_every`` frames the measurements so far are saved under ``.track-partial/``;
 a killed run started again with the same source resumes there: the saved measurements are
 replayed through the (cheap) tracker, and only the rest of the video is measured. Then the
-table is finished (every track gets its final team vote; gaps of up to ``max_gap`` frames
-inside a shot are interpolated; tracks seen on fewer than ``min_frames`` frames are dropped)
-and written. The second pass decodes again and renders the two videos from the final table.
+table is finished by :meth:`FootballTracker.finished` with the tracker's ``finish`` settings
+(the same table as ``FootballTracker()(video)`` in Python) and written. The second pass decodes again and renders the two videos from the final table.
 Memory stays bounded by the table itself: frames are never kept.
 """
 
@@ -33,18 +32,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from touchline.calib.run import calibration_npz
 from touchline.errors import DataError
-from touchline.track.ball import BALL_TRACK_ID
-from touchline.track.football import FootballTracker, Measurement
-from touchline.tracks import Tracks, TracksBuilder
-from touchline.trajectories import interpolate_gaps, smooth_tracks
-from touchline.types import CLASS_NAMES, Calibration, CalibrationStatus, Detections, ObjectClass
+from touchline.jobs.calibrate import calibration_npz
+from touchline.jobs.pipeline import FootballTracker, Measurement, TrackCollector
+from touchline.tracks import Tracks
+from touchline.types import Calibration, CalibrationStatus, Detections
 from touchline.utils.files import write_bytes_atomic, write_json_atomic
 
-__all__ = ["finish_tracks", "track_video"]
+__all__ = ["track_video"]
 
 Progress = Callable[[str, int, int], None]
 PARTIAL = ".track-partial"
@@ -158,75 +154,6 @@ def _fingerprint(src: Path, options: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Finishing the table
-# --------------------------------------------------------------------------------------------
-def finish_tracks(
-    df: pd.DataFrame,
-    *,
-    teams: dict[int, int] | None = None,
-    roles: dict[int, int] | None = None,
-    cuts: np.ndarray | None = None,
-    max_gap: int = 10,
-    min_frames: int = 5,
-    smooth: int = 7,
-    drop_predicted: bool = True,
-) -> pd.DataFrame:
-    """Final clean-up of a tracks table (a new DataFrame, sorted by frame then track).
-
-    * ``drop_predicted``: the tracker's coasting rows of people (``predicted``: where it
-      guessed a player it did not see, from the past alone) are dropped; gaps between two
-      sightings are then interpolated from both ends (below), and a track no longer runs on
-      past the last frame its player was seen (the ball keeps its own tracker's rows);
-    * ``roles``: ``{track_id: class_id}``; a player track whose role is goalkeeper (e.g. from
-      :meth:`~touchline.track.teams.TeamAssigner.track_roles`: the detector often scores a
-      goalkeeper's box higher as a player) becomes a goalkeeper on every row;
-    * ``teams``: ``{track_id: team}`` overrides the per-frame team (the final vote of each
-      track, so a track keeps one team over the clip);
-    * tracks (other than the ball, id 0) seen on fewer than ``min_frames`` frames are dropped;
-    * gaps of at most ``max_gap`` frames inside a track and inside a shot (no frame of ``cuts``
-      in between) are filled by linear interpolation of the box, foot point and pitch position
-      (column ``interpolated`` True; ``confidence`` NaN);
-    * boxes, foot points and pitch positions are smoothed along each track (Savitzky-Golay,
-      ``smooth`` frames, degree 2; 0 or 1 turns it off; the ball is left alone).
-
-    >>> df = pd.DataFrame({"frame": [0, 3], "time": [0.0, 0.12], "track_id": [5, 5],
-    ...     "class_id": [0, 0], "class_name": ["player"] * 2, "team": [1, 1],
-    ...     "x1": [0.0, 3.0], "y1": [0.0, 0.0], "x2": [2.0, 5.0], "y2": [4.0, 4.0],
-    ...     "foot_x": [1.0, 4.0], "foot_y": [4.0, 4.0], "pitch_x": [10.0, 13.0],
-    ...     "pitch_y": [5.0, 5.0], "confidence": [0.9, 0.8], "track_confidence": [0.5, 0.6],
-    ...     "calib_confidence": [1.0, 1.0]})
-    >>> out = finish_tracks(df, min_frames=1, smooth=0)
-    >>> out["frame"].tolist(), out["pitch_x"].tolist(), out["interpolated"].tolist()
-    ([0, 1, 2, 3], [10.0, 11.0, 12.0, 13.0], [False, True, True, False])
-    """
-    df = df.copy()
-    if "interpolated" not in df:
-        df["interpolated"] = False
-    if "predicted" not in df:
-        df["predicted"] = False
-    if roles:
-        keepers = [t for t, r in roles.items() if r == int(ObjectClass.GOALKEEPER)]
-        upgrade = df["track_id"].isin(keepers) & (df["class_id"] == int(ObjectClass.PLAYER))
-        if upgrade.any():
-            df.loc[upgrade, "class_id"] = int(ObjectClass.GOALKEEPER)
-            df.loc[upgrade, "class_name"] = CLASS_NAMES[ObjectClass.GOALKEEPER]
-    if teams:
-        mapped = df["track_id"].map(teams)
-        df["team"] = np.where(mapped.notna(), mapped, df["team"]).astype(df["team"].dtype)
-    if drop_predicted and len(df):
-        df = df[~df["predicted"].astype(bool) | (df["track_id"] == BALL_TRACK_ID)]
-    if min_frames > 1 and len(df):
-        counts = df.groupby("track_id")["frame"].transform("size")
-        df = df[(counts >= min_frames) | (df["track_id"] == 0)]
-    if max_gap > 0 and len(df):
-        df = interpolate_gaps(df, max_gap=max_gap, cut_frames=cuts)
-    if smooth > 1 and len(df):
-        df = smooth_tracks(df, window=smooth, cut_frames=cuts, exclude_ids=[BALL_TRACK_ID])
-    df = df.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
-    return df
-
-
-# --------------------------------------------------------------------------------------------
 # The job
 # --------------------------------------------------------------------------------------------
 def track_video(
@@ -238,21 +165,20 @@ def track_video(
     radar: bool = True,
     csv: bool = True,
     max_frames: int | None = None,
-    max_gap: int = 10,
-    min_frames: int = 5,
-    smooth: int = 7,
     checkpoint_every: int = 250,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline on a video and write the outputs (see the module).
 
+    ``tracks.parquet`` holds exactly ``tracker(VideoReader(source, stop=max_frames))``.
+
     Args:
         source: a video file (or a folder of frames).
         out_dir: output folder (created).
-        tracker: the :class:`FootballTracker` (default: shipped models, default settings).
+        tracker: the :class:`FootballTracker` (default: shipped models, default settings;
+            its ``finish`` settings finish the table).
         annotate, radar, csv: write ``annotated.mp4``, ``radar.mp4``, ``tracks.csv``.
         max_frames: only the first frames.
-        max_gap, min_frames, smooth: see :func:`finish_tracks`.
         checkpoint_every: frames between checkpoints.
         progress: ``progress(stage, done, total)``.
 
@@ -285,30 +211,13 @@ def track_video(
             shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True, exist_ok=True)
 
-    ft.fps = info.fps or ft.fps
+    ft.set_fps(info.fps)
     ft.reset()
-    builder = TracksBuilder()
-    cuts: list[int] = []
-    cals: list[Calibration] = []
-    frame_ids: list[int] = []
-    frame_times: list[float] = []
-    n_cal = 0
+    collected = TrackCollector()
     pending: list[tuple[int, float, Measurement]] = []
     t_start = time.perf_counter()
     resumed = 0
     names = getattr(ft.detector, "class_names", None) or Detections.empty().class_names
-
-    def consume(frame: int, t: float, m: Measurement, image: np.ndarray) -> None:
-        nonlocal n_cal
-        tracks = ft.track(m, image)
-        predicted = np.asarray(tracks.data.get("predicted", np.zeros(len(tracks), bool)), bool)
-        builder.add(frame, t, tracks, m.calibration, extra={"predicted": predicted})
-        if m.calibration.cut:
-            cuts.append(frame)
-        cals.append(m.calibration)
-        frame_ids.append(frame)
-        frame_times.append(t)
-        n_cal += bool(m.calibration.is_valid)
 
     replay: Iterator[tuple[int, float, Measurement]] = iter(())
     if chunks:
@@ -320,16 +229,16 @@ def track_video(
             if next_saved is not None and next_saved[0] == fr.index:
                 frame, t, m = next_saved
                 # The calibrator's temporal state restarts after the replayed frames.
-                consume(frame, t, m, fr.image)
+                collected.add(ft.step(fr.image, frame=frame, time=t, measurement=m))
                 previous = fr.image
                 resumed += 1
                 next_saved = next(replay, None)
             else:
                 if resumed and k == resumed:
                     ft.resync(previous)
-                m = ft.measure(fr.image)
-                consume(fr.index, fr.time, m, fr.image)
-                pending.append((fr.index, fr.time, m))
+                step = ft.step(fr.image, frame=fr.index, time=fr.time)
+                collected.add(step)
+                pending.append((fr.index, fr.time, step.measurement))
                 if len(pending) >= checkpoint_every:
                     name = f"chunk_{pending[0][0]:08d}.npz"
                     write_bytes_atomic(partial / name, _chunk_bytes(pending))
@@ -344,37 +253,20 @@ def track_video(
     seconds_track = time.perf_counter() - t_start
     frames_done = k + 1 if n_total else 0
 
-    # The table is sorted by frame and track id: ``predicted`` travels with its rows.
-    table = builder.build(fps=ft.fps, image_size=(info.width, info.height))
-    df = table.df
-    if "predicted" not in df:  # no rows at all
-        df["predicted"] = np.zeros(len(df), bool)
-    teams = ft.teams.track_teams() if ft.teams is not None else None
-    roles = ft.teams.track_roles() if ft.teams is not None else None
-    df = finish_tracks(
-        df,
-        teams=teams,
-        roles=roles,
-        cuts=np.array(cuts),
-        max_gap=max_gap,
-        min_frames=min_frames,
-        smooth=smooth,
-    )
-    final = Tracks(
-        df,
-        fps=ft.fps,
-        image_size=(info.width, info.height),
-        meta={"source": str(src), "tool": "touchline track"},
-    )
+    final = ft.finished(collected, str(src))
+    df = final.df
     final.to_parquet(out / "tracks.parquet")
     if csv:
         final.to_csv(out / "tracks.csv")
-    write_bytes_atomic(out / "homographies.npz", calibration_npz(cals, frame_ids, frame_times))
+    cals, frame_ids = collected.calibrations, collected.frames
+    write_bytes_atomic(out / "homographies.npz", calibration_npz(cals, frame_ids, collected.times))
     homs = {
         f: c.homography
         for f, c in zip(frame_ids, cals, strict=True)
         if c.is_valid and c.homography is not None
     }
+    cuts = collected.cuts
+    n_cal = collected.n_calibrated
 
     t_render = time.perf_counter()
     if annotate or radar:

@@ -1,4 +1,12 @@
-"""``FootballTracker``: one object, frames in, tracks out (detect, calibrate, track, teams).
+"""``FootballTracker``: the one video-to-tracks pipeline (detect, calibrate, track, teams, finish).
+
+``FootballTracker()(video)`` in Python gives exactly the table ``touchline track`` writes (the
+CLI job :func:`touchline.jobs.track.track_video` drives the same object, adding checkpoints and
+rendering). The stages are composed here, each behind its own contract: a detector
+(``detect(image) -> Detections``), a calibrator (``calibrate_frames``), the person
+:class:`~touchline.track.Tracker` (``update``/``reset``), the
+:class:`~touchline.track.teams.TeamAssigner` and the table finisher
+(:func:`~touchline.track.finish.finish_tracks` with :class:`~touchline.track.finish.FinishConfig`).
 
 Each frame goes through two halves:
 
@@ -9,14 +17,18 @@ Each frame goes through two halves:
 * :meth:`FootballTracker.track` — the cheap, stateful part: the :class:`Tracker` (pitch metres
   when calibrated) and the :class:`TeamAssigner`.
 
+At the end of a clip the table is finished: every track gets its final team vote and role,
+coasting rows are dropped, short gaps inside a shot are interpolated, short tracks dropped and
+positions smoothed (``finish=None`` keeps the raw per-frame table).
+
 Example:
     >>> import numpy as np
     >>> from touchline.synth import SynthConfig, synthesize
     >>> import tempfile
     >>> clip = synthesize(SynthConfig(seconds=0.6, size=(480, 270), seed=3), tempfile.mkdtemp())
     >>> tracks = FootballTracker()(clip.video)
-    >>> len(tracks.frames), tracks.df["track_id"].nunique() > 5
-    (15, True)
+    >>> len(tracks.frames), tracks.df["track_id"].nunique() > 5, tracks.meta["source"] == str(clip.video)
+    (15, True, True)
 """
 
 from __future__ import annotations
@@ -30,10 +42,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.track.finish import FinishConfig, finish_tracks
 from touchline.tracks import Tracks, TracksBuilder
 from touchline.types import Calibration, CalibrationStatus, Detections
 
-__all__ = ["FootballTracker", "FrameTracks", "Measurement"]
+__all__ = ["FootballTracker", "FrameTracks", "Measurement", "TrackCollector"]
 
 F64 = NDArray[np.float64]
 
@@ -94,6 +107,8 @@ class FootballTracker:
             ``False`` to track in image space only.
         tracker: a :class:`Tracker` (default settings at ``fps``).
         teams: a :class:`~touchline.track.teams.TeamAssigner` (default settings), or ``False``.
+        finish: how the table is finished at the end of a clip (durations in seconds); ``None``
+            keeps the raw per-frame table.
         fps: frame rate of the frames given as arrays (a video's own rate wins).
         parallel: calibrate in a worker thread while detecting (see :meth:`measure`); the
             default models then run one onnxruntime thread each.
@@ -110,6 +125,7 @@ class FootballTracker:
         calibrator: Any = None,
         tracker: Any = None,
         teams: Any = None,
+        finish: FinishConfig | None = FinishConfig(),  # noqa: B008 (frozen)
         fps: float = 25.0,
         parallel: bool = True,
     ) -> None:
@@ -132,16 +148,30 @@ class FootballTracker:
             else (calibrator or Calibrator(KeypointModel(threads=threads)))
         )
         # The calibrator measures camera motion and cuts: the tracker need not do it again.
+        self._own_tracker = tracker is None
         self.tracker = tracker or Tracker(TrackerConfig(fps=self.fps, camera_motion=False))
         self.teams = None if teams is False else (teams or TeamAssigner())
+        self.finish = finish
+        self.image_size: tuple[int, int] | None = None
         self._pool = ThreadPoolExecutor(1, "touchline-calibrate") if parallel else None
         self.reset()
+
+    def set_fps(self, fps: float | None) -> None:
+        """The source's frame rate (ignored when unknown); the default tracker follows it."""
+        from touchline.track.tracker import Tracker, TrackerConfig
+
+        if not fps or fps <= 0 or fps == self.fps:
+            return
+        self.fps = float(fps)
+        if self._own_tracker:
+            self.tracker = Tracker(TrackerConfig(fps=self.fps, camera_motion=False))
 
     def reset(self) -> None:
         """Start a new clip: forget tracks, teams and the calibration history."""
         from touchline.calib.motion import CutDetector
 
         self.tracker.reset()
+        self.image_size = None
         if self.teams is not None:
             self.teams = type(self.teams)(self.teams.config)
         self._feed = _Feed()
@@ -250,12 +280,19 @@ class FootballTracker:
         return replace(dets, data={**dets.data, "kit": kit.astype(np.int64)})
 
     def step(
-        self, image: np.ndarray, *, frame: int | None = None, time: float | None = None
+        self,
+        image: np.ndarray,
+        *,
+        frame: int | None = None,
+        time: float | None = None,
+        measurement: Measurement | None = None,
     ) -> FrameTracks:
-        """Process the next frame of the clip."""
+        """Process the next frame of the clip; a saved ``measurement`` of it (a resumed run)
+        skips the expensive half."""
         self._frame = self._frame + 1 if frame is None else int(frame)
         t = self._frame / self.fps if time is None else float(time)
-        m = self.measure(image)
+        self.image_size = (image.shape[1], image.shape[0])
+        m = measurement if measurement is not None else self.measure(image)
         return FrameTracks(self._frame, t, self.track(m, image), m)
 
     # ---- whole clips -------------------------------------------------------------------------
@@ -265,7 +302,7 @@ class FootballTracker:
             from touchline.video import VideoReader
 
             reader = VideoReader(frames)
-            self.fps = reader.info.fps or self.fps
+            self.set_fps(reader.info.fps)
             frames = reader
         for item in frames:
             image = getattr(item, "image", item)
@@ -275,14 +312,64 @@ class FootballTracker:
                 image, frame=getattr(item, "index", None), time=getattr(item, "time", None)
             )
 
+    def finished(self, collected: TrackCollector, source: str | None = None) -> Tracks:
+        """The clip's table: the collected rows finished with :attr:`finish` (final team votes
+        and roles of :attr:`teams`, coasting rows dropped, gaps filled, smoothing)."""
+        table = collected.builder.build(fps=self.fps, image_size=self.image_size)
+        df = table.df
+        if "predicted" not in df:  # no rows at all
+            df["predicted"] = np.zeros(len(df), bool)
+        if self.finish is not None:
+            max_gap, min_frames, smooth = self.finish.frames(self.fps)
+            df = finish_tracks(
+                df,
+                teams=self.teams.track_teams() if self.teams is not None else None,
+                roles=self.teams.track_roles() if self.teams is not None else None,
+                cuts=np.array(collected.cuts, np.int64),
+                max_gap=max_gap,
+                min_frames=min_frames,
+                smooth=smooth,
+                drop_predicted=self.finish.drop_predicted,
+            )
+        meta = {"source": source} if source else {}
+        return Tracks(df, fps=self.fps, image_size=self.image_size, meta=meta)
+
     def __call__(self, frames: str | Path | Iterable[Any]) -> Tracks:
-        """Track a whole clip: a :class:`~touchline.tracks.Tracks` table (see module)."""
+        """Track a whole clip: the finished :class:`~touchline.tracks.Tracks` table (the one
+        ``touchline track`` writes for the same video and settings)."""
         self.reset()
-        builder = TracksBuilder()
-        size = None
+        collected = TrackCollector()
         for ft in self.iter_frames(frames):
-            n = len(ft.tracks)
-            predicted = np.asarray(ft.tracks.data.get("predicted", np.zeros(n, bool)), bool)
-            builder.add(ft.frame, ft.time, ft.tracks, ft.calibration, {"predicted": predicted})
-            size = ft.calibration.image_size or size
-        return builder.build(fps=self.fps, image_size=size, meta={"source": "FootballTracker"})
+            collected.add(ft)
+        source = frames if isinstance(frames, (str, Path)) else getattr(frames, "path", None)
+        return self.finished(collected, str(source) if source is not None else None)
+
+
+class TrackCollector:
+    """The rows, cuts and calibrations of a clip, one :class:`FrameTracks` at a time.
+
+    >>> c = TrackCollector()
+    >>> len(c.calibrations), c.n_calibrated
+    (0, 0)
+    """
+
+    def __init__(self) -> None:
+        self.builder = TracksBuilder()
+        self.cuts: list[int] = []
+        self.calibrations: list[Calibration] = []
+        self.frames: list[int] = []
+        self.times: list[float] = []
+
+    def add(self, ft: FrameTracks) -> None:
+        n = len(ft.tracks)
+        predicted = np.asarray(ft.tracks.data.get("predicted", np.zeros(n, bool)), bool)
+        self.builder.add(ft.frame, ft.time, ft.tracks, ft.calibration, {"predicted": predicted})
+        if ft.calibration.cut:
+            self.cuts.append(ft.frame)
+        self.calibrations.append(ft.calibration)
+        self.frames.append(ft.frame)
+        self.times.append(ft.time)
+
+    @property
+    def n_calibrated(self) -> int:
+        return sum(bool(c.is_valid) for c in self.calibrations)

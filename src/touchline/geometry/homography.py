@@ -278,7 +278,7 @@ def plausibility(
     recovered (real, sane focal length: 0.2 to 30 image widths; camera 2 to 200 m above the
     ground and within 400 m of the pitch centre); the view overlaps the pitch.
 
-    >>> from touchline.synth.camera import PinholeCamera
+    >>> from touchline.geometry.camera import PinholeCamera
     >>> cam = PinholeCamera.look_at((52.5, 100.0, -25.0), (52.5, 34.0, 0.0), focal=1000.0,
     ...                           image_size=(1280, 720))
     >>> plausibility(np.linalg.inv(cam.pitch_to_image), (1280, 720))
@@ -287,7 +287,7 @@ def plausibility(
     ['mirror image']
     """
     from touchline.errors import DataError
-    from touchline.synth.camera import PinholeCamera
+    from touchline.geometry.camera import PinholeCamera
 
     H = np.asarray(image_to_pitch, dtype=np.float64)
     w, h = image_size
