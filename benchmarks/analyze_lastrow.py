@@ -52,7 +52,7 @@ def run_play(name: str, rel: str, out: Path) -> dict[str, Any]:
     summary = analyze_tracks(tracks, work, animate=True)
     seconds = time.perf_counter() - t0
     edg = pd.read_csv(work / "edg.csv")
-    goal = summary["goals"][0] if summary["goals"] else None
+    goal = summary.goals[0] if summary.goals else None
     before = edg if goal is None else edg[edg["time"] < goal["time"]]
     team = goal["team"] if goal else int(np.bincount(before["team"][before["team"] >= 0]).argmax())
     mine = before["edg"].where(before["team"] == team)
@@ -66,12 +66,12 @@ def run_play(name: str, rel: str, out: Path) -> dict[str, Any]:
     for png in work.glob("*.png"):
         shutil.copy(png, dest / png.name)
     # the EDG map of the key frame: ball near the opponents' goal against midfield
-    key = summary["key_frames"][0]
+    key = summary.key_frames[0]
     edg_map = _edg_map_bands(tracks, key)
     shutil.rmtree(work)
     return {
         "file": rel,
-        "frames": summary["frames"],
+        "frames": summary.frames,
         "seconds_analysed": round(seconds, 2),
         "goal": goal,
         "scoring_team": team,
@@ -80,10 +80,10 @@ def run_play(name: str, rel: str, out: Path) -> dict[str, Any]:
         "edg_rise": round(last / first, 2) if first > 0 else None,
         "key_frame": key,
         "edg_map": edg_map,
-        "possession": summary["possession"],
-        "top_moments": summary["top_moments"][:3],
+        "possession": summary.possession,
+        "top_moments": [m.to_json() for m in summary.top_moments[:3]],
         "pngs": sorted(p.name for p in dest.glob("*.png")),
-        "timings": summary["timings"],
+        "timings": summary.timings,
     }
 
 

@@ -165,8 +165,8 @@ def main() -> None:
                 else:
                     al.append(alignment_score(pm, c.homography, c.image_size or size).score)
         entry: dict[str, Any] = {
-            "after": summarise(after, al_after) | {"fps": s.get("fps")},
-            "seconds": s.get("seconds"),
+            "after": summarise(after, al_after) | {"fps": s.fps},
+            "seconds": s.seconds,
         }
         if before is not None:
             entry["before"] = summarise(before, al_before)

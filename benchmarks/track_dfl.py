@@ -48,13 +48,13 @@ def main() -> None:
             runs.append(summary)
         stills = a.out / "track_dfl"
         stills.mkdir(parents=True, exist_ok=True)
-        n = runs[-1]["frames"]
+        n = runs[-1].frames
         written = []
         for k in (n // 10, n // 2, (9 * n) // 10):
             for video in ("annotated", "radar"):
                 img = read_frame(out / f"{video}.mp4", k)
                 written.append(write_image(stills / f"{video}_{k:04d}.png", img).name)
-        fps = [s["frames"] / w for s, w in zip(runs, walls, strict=True)]
+        fps = [s.frames / w for s, w in zip(runs, walls, strict=True)]
         result = header("track_dfl") | {
             "source": str(src),
             "frames": n,
@@ -63,7 +63,7 @@ def main() -> None:
             "fps_best": round(max(fps), 2),
             "fps_median": round(statistics.median(fps), 2),
             "fps_all": [round(f, 2) for f in fps],
-            "summary": runs[-1],
+            "summary": runs[-1].to_json(),
             "stills": written,
         }
     finally:

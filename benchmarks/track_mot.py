@@ -15,7 +15,7 @@ tracker: HOTA, DetA, AssA, IDF1, MOTA (fractions, pooled over the sequences as T
 frames per second of the tracker's ``update`` alone, and updates per second with 25 players.
 
 Ablations (``ablations`` in the JSON; ``--no-ablations`` skips them): Touchline's tracker
-without coasting (``max_coast=0``: only measured boxes are output, as ByteTrack does), and
+without coasting (``coast_seconds=0``: only measured boxes are output, as ByteTrack does), and
 without coasting nor the camera shift voted from the detections (``ego_motion=False``).
 """
 
@@ -66,8 +66,8 @@ def main() -> None:
     print(format_summary(res))
     if a.ablations:
         variants = {
-            "touchline_no_coast": {"max_coast": 0},
-            "touchline_no_coast_no_ego_motion": {"max_coast": 0, "ego_motion": False},
+            "touchline_no_coast": {"coast_seconds": 0},
+            "touchline_no_coast_no_ego_motion": {"coast_seconds": 0, "ego_motion": False},
         }
         factories = {name: _variant(kw) for name, kw in variants.items()}
         abl = evaluate_tracking(

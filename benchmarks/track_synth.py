@@ -115,7 +115,7 @@ def run_clip(clip_dir: Path, mode: str, seed: int) -> dict[str, Any]:
         csv=False,
     )
     scores = evaluate_tracks(read_tracks(out / "tracks.parquet"), gt)
-    return {k: scores[k] for k in KEYS} | {"fps": summary["fps"], "frames": summary["frames"]}
+    return {k: scores[k] for k in KEYS} | {"fps": summary.fps, "frames": summary.frames}
 
 
 def run_oracle(clip_dir: Path, seed: int) -> dict[str, Any]:

@@ -77,9 +77,8 @@ def test_direction_from_meta_per_period_and_inferred() -> None:
         Tracks(df, fps=10, meta={"attack_direction": {"1": "left", "2": "right"}})
     )
     assert s.direction.tolist() == [-1, -1, 1, 1]
-    bad = Tracks(df, fps=10, meta={"attack_direction": {"1": "up"}})
-    with pytest.raises(DataError, match="period 1"):
-        GameStates.from_tracks(bad)
+    with pytest.raises(DataError, match=r"\['attack_direction'\]\['1'\]: expected 'right'"):
+        Tracks(df, fps=10, meta={"attack_direction": {"1": "up"}})
     # inferred: keepers swapped -> team 0 attacks left
     swapped = [
         (f, t, c, tm, 105.0 - x if c == "goalkeeper" else x, y) for f, t, c, tm, x, y in rows
@@ -105,7 +104,7 @@ def test_possession_hysteresis_and_backfill() -> None:
             (f, 3, "player", 1, 70.0, 30.0),
         ]
     s = GameStates.from_tracks(_table(rows))
-    p = possession(s, radius=2.0, min_frames=3, max_relative_speed=None)
+    p = possession(s, radius=2.0, min_seconds=0.3, max_relative_speed=None)
     # frames 0-1: nobody controls; back-filled with the first team in control (team 0 at 2)
     # frames 6-8: team 1 controls for 3 frames -> takes the ball at frame 8
     assert p.controlled.tolist() == [False, False, True, True, True, False, True, True, True, True]
@@ -116,6 +115,28 @@ def test_possession_hysteresis_and_backfill() -> None:
     assert list(p.to_dataframe().columns) == ["frame", "team", "player", "controlled", "distance"]
     with pytest.raises(DataError):
         possession(s, radius=0)
+    with pytest.raises(ValueError, match="min_seconds"):
+        possession(s, min_seconds=-0.1)
+
+
+@pytest.mark.parametrize(("fps", "takes_at"), [(25, 8), (50, 11)])
+def test_possession_min_seconds_follows_the_frame_rate(fps: int, takes_at: int) -> None:
+    """Team 1 controls the ball from frame 6 on: the default 0.12 s is 3 frames at 25 fps (as
+    the old ``min_frames=3``) and 6 at 50 fps."""
+    rows = []
+    for f in range(14):
+        bx = 50.5 if f < 6 else 69.5
+        rows += [
+            (f, 0, "ball", -1, bx, 30.0),
+            (f, 1, "player", 0, 50.0, 30.0),
+            (f, 3, "player", 1, 70.0, 30.0),
+        ]
+    df = pd.DataFrame(
+        rows, columns=["frame", "track_id", "class_name", "team", "pitch_x", "pitch_y"]
+    )
+    s = GameStates.from_tracks(Tracks.from_positions(df, fps=fps))
+    p = possession(s, max_relative_speed=None)
+    assert p.team.tolist() == [0] * takes_at + [1] * (14 - takes_at)
 
 
 def test_a_shot_flying_past_a_player_is_not_controlled() -> None:
@@ -129,9 +150,9 @@ def test_a_shot_flying_past_a_player_is_not_controlled() -> None:
             (f, 3, "player", 1, 70.0, 30.0),
         ]
     s = GameStates.from_tracks(_table(rows))
-    fast = possession(s, min_frames=1)
+    fast = possession(s, min_seconds=0.1)
     assert fast.controlled[:2].all()
     assert not fast.controlled[8:11].any()  # within 2 m of player 3, but at 20 m/s
     assert (fast.team == 0).all()
-    loose = possession(s, min_frames=1, max_relative_speed=None)
+    loose = possession(s, min_seconds=0.1, max_relative_speed=None)
     assert loose.controlled[9] and loose.team[9] == 1

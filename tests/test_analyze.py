@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from touchline.analytics import GameStates, edg_series, goal_events, load_surface
-from touchline.jobs import analyze as analyze_run
 from touchline.cli import app
 from touchline.io import read_lastrow, read_tracking
+from touchline.jobs import analyze as analyze_run
 from touchline.jobs.analyze import analyze_tracks
 from touchline.tracks import Tracks
 
@@ -81,23 +81,23 @@ def test_analyze_writes_everything_and_resumes(
     monkeypatch.setattr(analyze_run, "CHUNK", 25)
     out = tmp_path / "a"
     s = analyze_tracks(_play(), out, animate=True, ball_grid=(10, 6))
-    assert s["frames"] == 60 and s["resumed_frames"] == 0
-    for name in s["outputs"]:
+    assert s.frames == 60 and s.resumed_frames == 0
+    for name in s.outputs:
         assert (out / name).stat().st_size > 0, name
-    assert {"edg.png", "animation.mp4"} <= set(s["outputs"])
-    k = s["key_frames"][0]
-    assert {f"frame_{k}.png", f"edg_map_{k}.png", f"pitch_control_{k}.png"} <= set(s["outputs"])
+    assert {"edg.png", "animation.mp4"} <= set(s.outputs)
+    k = s.key_frames[0]
+    assert {f"frame_{k}.png", f"edg_map_{k}.png", f"pitch_control_{k}.png"} <= set(s.outputs)
     table = pd.read_csv(out / "edg.csv")
     assert len(table) == 60 and (table["team"] == 0).all()
     assert table["edg"].iloc[-10:].mean() > table["edg"].iloc[:10].mean()
-    assert json.loads((out / "summary.json").read_text())["frames"] == 60
+    assert json.loads((out / "summary.json").read_text()) == s.to_json()
     # a killed run: the chunks of the series stay; a rerun reuses them and gives the same table
     (out / "edg.csv").unlink()
     chunks = sorted((out / ".analyze-partial").glob("chunk_*.parquet"))
     assert len(chunks) == 3
     chunks[-1].unlink()
     s2 = analyze_tracks(_play(), out, animate=False, ball_grid=(4, 3))
-    assert s2["resumed_frames"] == 50
+    assert s2.resumed_frames == 50
     pd.testing.assert_frame_equal(pd.read_csv(out / "edg.csv"), table)
     # other parameters: the checkpoints are not reused
     from touchline.analytics import EdgParams
@@ -105,7 +105,7 @@ def test_analyze_writes_everything_and_resumes(
     s3 = analyze_tracks(
         _play(), out, animate=False, ball_grid=(4, 3), params=EdgParams(move_scale=5.0)
     )
-    assert s3["resumed_frames"] == 0
+    assert s3.resumed_frames == 0
 
 
 def test_cli_analyze_convert_and_errors(tmp_path: Path) -> None:
@@ -149,11 +149,13 @@ def test_cli_trajectories_hand_checked(tmp_path: Path) -> None:
         assert r.exit_code == 0, r.output
         return read_tracking(out)
 
-    t = run("clean", str(src), "--max-gap", "3", "--smooth", "none")
+    t = run("clean", str(src), "--max-gap", "0.3", "--smooth", "none")
     seven = t.df[t.df["track_id"] == 7]
     assert seven["frame"].tolist() == list(range(12))  # gap of 3 filled
     np.testing.assert_allclose(seven["pitch_x"], 10.0 + 0.5 * np.arange(12))
     np.testing.assert_allclose(seven["vx"].dropna(), 5.0, rtol=1e-5)  # 0.5 m a frame at 10 fps
+    t = run("clean", str(src), "--max-gap", "0.2", "--smooth", "none")  # 2 frames at 10 fps
+    assert len(t.df[t.df["track_id"] == 7]) == 9  # the 3-frame gap is too long
     t = run("remove", str(src), "--id", "3")
     assert 3 not in set(t.df["track_id"])
     t = run("remove", str(src), "--id", "3", "--frames", "5:9")
@@ -190,8 +192,8 @@ def test_analyze_without_a_ball_still_plots_the_players(tmp_path: Path) -> None:
     t = _play(20)
     no_ball = t.with_table(t.df[t.df["class_name"] != "ball"].reset_index(drop=True))
     s = analyze_tracks(no_ball, tmp_path, animate=False)
-    assert s["warnings"] and "no ball" in s["warnings"][0]
-    assert s["edg_frames"] == 0 and (tmp_path / f"frame_{s['key_frames'][0]}.png").is_file()
+    assert s.warnings and "no ball" in s.warnings[0]
+    assert s.edg_frames == 0 and (tmp_path / f"frame_{s.key_frames[0]}.png").is_file()
     assert np.isnan(pd.read_csv(tmp_path / "edg.csv")["edg"]).all()
 
 

@@ -8,7 +8,6 @@ rescaling to full resolution. Measured numbers are printed (visible without ``-s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,28 +279,6 @@ def test_motion_is_returned_at_full_resolution(clip3: Clip, work_width: int) -> 
     err = transfer_error(est.G, G_true, np.c_[xs.ravel(), ys.ravel()])
     print(f"1280x720 at work width {work_width}: median error {np.median(err):.3f} px")
     assert np.median(err) < 0.5 and err.max() < 1.5
-
-
-def test_speed_at_720p(clip3: Clip, capsys: pytest.CaptureFixture) -> None:
-    frames = [cv2.resize(img, (1280, 720), interpolation=cv2.INTER_LINEAR) for img in clip3.images]
-    best = {}
-    for name, make in [("CameraMotion", CameraMotion), ("CutDetector", CutDetector)]:
-        times = []
-        for _ in range(3):
-            obj = make()
-            step: Callable[[np.ndarray], object] = obj.update
-            t = time.perf_counter()
-            for img in frames:
-                step(img)
-            times.append((time.perf_counter() - t) / len(frames))
-        best[name] = min(times)
-    with capsys.disabled():
-        print(
-            "\n720p: "
-            + ", ".join(
-                f"{k}.update {1e3 * v:.1f} ms/frame ({1 / v:.0f} fps)" for k, v in best.items()
-            )
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_detect_path_on_images_and_video(tmp_path, dfl_frame):
     write_image(frames / "a.png", small)
     write_image(frames / "b.png", np.zeros((360, 640, 3), np.uint8))
     s = detect_path(frames, tmp_path / "o1")
-    assert s["frames"] == 2 and s["per_class"]["player"] >= 5
+    assert s.frames == 2 and s.per_class["player"] >= 5
     df = read_detections_table(tmp_path / "o1" / "detections.parquet")
     assert set(df["image"]) == {"a.png"}
     doc = json.loads((tmp_path / "o1" / "detections.json").read_text())
@@ -167,11 +167,11 @@ def test_detect_path_on_images_and_video(tmp_path, dfl_frame):
 
     clip = write_video(tmp_path / "c.mp4", [small] * 3 + [np.zeros_like(small)], fps=10)
     s = detect_path(clip, tmp_path / "o2", checkpoint_every=2)
-    assert s["frames"] == 4
+    assert s.frames == 4
     df = pd.read_parquet(tmp_path / "o2" / "detections.parquet")
     assert sorted(set(df["frame"])) == [0, 1, 2]
     assert probe(tmp_path / "o2" / "overlay.mp4").frame_count == 4
-    assert not list((tmp_path / "o2").glob(".detections.partial*"))  # cleaned up
+    assert not (tmp_path / "o2" / ".detect-partial").exists()  # cleaned up
 
 
 def test_detect_path_resumes(tmp_path, dfl_frame, monkeypatch):
@@ -190,7 +190,7 @@ def test_detect_path_resumes(tmp_path, dfl_frame, monkeypatch):
     monkeypatch.setattr(det, "detect", crashing)
     with pytest.raises(KeyboardInterrupt):
         detect_path(clip, tmp_path / "o", detector=det, checkpoint_every=2, overlay=False)
-    assert (tmp_path / "o" / ".detections.partial.parquet").is_file()
+    assert (tmp_path / "o" / ".detect-partial" / "detections.parquet").is_file()
     calls["n"] = 100  # no more crashes; count the frames detected again
     s = detect_path(clip, tmp_path / "o", detector=det, checkpoint_every=2, overlay=False)
     assert calls["n"] - 100 == 2  # frames 0-3 came from the checkpoint
@@ -198,7 +198,7 @@ def test_detect_path_resumes(tmp_path, dfl_frame, monkeypatch):
     a = pd.read_parquet(tmp_path / "o" / "detections.parquet")
     b = pd.read_parquet(tmp_path / "fresh" / "detections.parquet")
     pd.testing.assert_frame_equal(a, b)
-    assert s["frames"] == full["frames"] == 6
+    assert s.frames == full.frames == 6
 
 
 def test_cli_detect_and_bad_input(tmp_path, dfl_frame):

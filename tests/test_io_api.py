@@ -10,7 +10,7 @@ import pytest
 
 import touchline.io as tio
 from touchline.errors import DataError
-from touchline.io import read_tracking, write_tracking
+from touchline.io import AttackDirection, read_tracking, write_tracking
 from touchline.tracks import TRACK_COLUMN_NAMES, Tracks
 
 kloppy = pytest.importorskip("kloppy")
@@ -69,7 +69,7 @@ def test_cdf_by_suffix(tmp_path: Path) -> None:
     assert path == tmp_path / "game.jsonl" and (tmp_path / "game.meta.json").is_file()
     for source in (path, tmp_path):
         back = read_tracking(source)
-        assert back.meta["source"] == "cdf"
+        assert back.meta.source == "cdf"
         np.testing.assert_allclose(back.df.pitch_x, t.df.pitch_x, atol=1e-3)
 
 
@@ -77,17 +77,17 @@ def test_lastrow_csv_is_sniffed(tmp_path: Path) -> None:
     p = tmp_path / "goal.csv"
     p.write_text(LASTROW)
     t = read_tracking(p)
-    assert t.meta["source"] == "lastrow"
-    assert t.meta["teams"]["0"]["color"] == "red"
-    assert t.meta["players"]["1"]["jersey"] == 7
-    assert t.meta["attack_direction"] == {"1": "left"}
+    assert t.meta.source == "lastrow"
+    assert t.meta.teams[0].color == "red"
+    assert t.meta.players[1].jersey == 7
+    assert t.meta.attack_direction == {1: AttackDirection.LEFT}
     assert read_tracking(p, provider="LastRow") == t
 
 
 @pytest.mark.shared_data
 def test_shared_lastrow_is_sniffed(shared: Callable[[str], Path]) -> None:
     t = read_tracking(shared("tracking/lastrow/LIV_[2]-1_CHE.csv"))
-    assert t.meta["source"] == "lastrow" and len(t.frames) == 195
+    assert t.meta.source == "lastrow" and len(t.frames) == 195
 
 
 @pytest.mark.parametrize(

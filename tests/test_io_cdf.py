@@ -16,7 +16,14 @@ import pytest
 
 import touchline.io.cdf as cdf_module
 from touchline.errors import DataError
-from touchline.io import load_tracking, read_cdf, read_lastrow, validate_cdf, write_cdf
+from touchline.io import (
+    TrackingMeta,
+    load_tracking,
+    read_cdf,
+    read_lastrow,
+    validate_cdf,
+    write_cdf,
+)
 from touchline.io._common import build_tracks
 from touchline.io.cdf import CDF_VERSION, cdf_meta_path
 from touchline.tracks import Tracks
@@ -64,7 +71,7 @@ def _tiny(**meta: Any) -> Tracks:
         pitch_z=[0.5, np.nan, np.nan, np.nan, 1.0, np.nan, np.nan],
         fps=25.0,
         pitch_size=(105.0, 68.0),
-        meta=meta,
+        meta=TrackingMeta.from_dict(meta),
     )
 
 
@@ -161,7 +168,7 @@ def test_tiny_round_trip_restores_sides(tmp_path: Path) -> None:
     t = _tiny(attack_direction={"1": "left"})
     back = read_cdf(write_cdf(t, tmp_path).tracking)
     keep = np.isfinite(t.df.pitch_x.to_numpy())
-    assert back.meta["attack_direction"] == {"1": "left"}
+    assert back.meta.attack_direction == {1: "left"}
     np.testing.assert_allclose(
         back.df[["pitch_x", "pitch_y"]], t.df[keep][["pitch_x", "pitch_y"]], atol=1e-3
     )
@@ -169,7 +176,7 @@ def test_tiny_round_trip_restores_sides(tmp_path: Path) -> None:
     assert list(back.df.frame) == [0, 0, 0, 0, 1, 1]
     standard = read_cdf(tmp_path, standardized=True)
     np.testing.assert_allclose(standard.df.pitch_x, 105.0 - back.df.pitch_x, atol=1e-3)
-    assert standard.meta["attack_direction"] == {"1": "right"}
+    assert standard.meta.attack_direction == {1: "right"}
 
 
 def test_direction_is_inferred_when_unknown(tmp_path: Path) -> None:
@@ -196,12 +203,12 @@ def test_lastrow_round_trip(shared: Shared, tmp_path: Path) -> None:
     assert (first["ball"]["x"], first["ball"]["y"]) == pytest.approx((7.364, -32.459), abs=1e-3)
     back = read_cdf(out.tracking)
     _compare(back, t)
-    assert back.meta["attack_direction"] == {"1": "left"}
-    assert back.meta["match_id"] == "liv-che"
-    assert back.meta["time_origin"] == "1970-01-01T00:00:00Z"
+    assert back.meta.attack_direction == {1: "left"}
+    assert back.meta.match_id == "liv-che"
+    assert back.meta.time_origin == "1970-01-01T00:00:00Z"
     # Names and ids survive; CDF has no goalkeeper role.
-    assert [back.meta["players"][k]["provider_id"] for k in ("1", "18")] == ["12", "14238"]
-    assert back.meta["players"]["1"]["jersey"] == 10
+    assert [back.meta.players[k].provider_id for k in (1, 18)] == ["12", "14238"]
+    assert back.meta.players[1].jersey == 10
     assert set(back.df.class_name) == {"ball", "player"}
 
 
@@ -213,18 +220,20 @@ def test_provider_round_trip(load: Callable[[], Tracks], tmp_path: Path) -> None
     _compare(back, t)
     first = int(t.df.frame.min())
     np.testing.assert_array_equal(back.df.frame, t.df.frame - first)
-    assert back.meta["attack_direction"] == t.meta["attack_direction"]
+    assert back.meta.attack_direction == t.meta.attack_direction
     # Without a wall-clock origin the export counts from the Unix epoch.
-    assert back.meta["time_origin"] == (t.meta["time_origin"] or "1970-01-01T00:00:00Z")
-    assert [back.meta["teams"][k]["provider_id"] for k in "01"] == [
-        t.meta["teams"][k]["provider_id"] for k in "01"
+    assert back.meta.time_origin == (t.meta.time_origin or "1970-01-01T00:00:00Z")
+    assert [back.meta.teams[k].provider_id for k in (0, 1)] == [
+        t.meta.teams[k].provider_id for k in (0, 1)
     ]
-    for k, p in back.meta["players"].items():
-        assert p["provider_id"] == t.meta["players"][k]["provider_id"]
-        assert p["jersey"] == t.meta["players"][k]["jersey"]
-    for p_back, p_in in zip(back.meta["periods"], t.meta["periods"], strict=True):
-        assert p_back["start_time"] == pytest.approx(p_in["start_time"], abs=1e-6)
-        assert p_back["end_time"] == pytest.approx(p_in["end_time"], abs=1e-6)
+    for k, p in back.meta.players.items():
+        assert (p.provider_id, p.jersey) == (
+            t.meta.players[k].provider_id,
+            t.meta.players[k].jersey,
+        )
+    for p_back, p_in in zip(back.meta.periods, t.meta.periods, strict=True):
+        assert p_back.start_time == pytest.approx(p_in.start_time, abs=1e-6)
+        assert p_back.end_time == pytest.approx(p_in.end_time, abs=1e-6)
 
 
 def test_pff_extra_time_periods(tmp_path: Path) -> None:
@@ -330,8 +339,8 @@ def test_read_without_meta_file(tmp_path: Path) -> None:
     t = read_cdf(_jsonl(tmp_path, GOOD_LINE, later))
     assert t.pitch_size == (105.0, 68.0) and t.fps == 25.0
     assert list(t.df.time) == [0.0, 0.0, 0.04, 0.04]
-    assert t.meta["time_origin"] == "2023-10-01T12:00:00Z"
-    assert t.meta["teams"]["0"]["provider_id"] == "h"
+    assert t.meta.time_origin == "2023-10-01T12:00:00Z"
+    assert t.meta.teams[0].provider_id == "h"
     # (1, 2) in CDF is (53.5, 32) in touchline metres.
     player = t.df[t.df.track_id == 1].iloc[0]
     assert (player.pitch_x, player.pitch_y) == (53.5, 32.0)
@@ -515,6 +524,6 @@ def test_play_direction_without_sides_is_taken_as_is(tmp_path: Path) -> None:
         )
     )
     t = read_cdf(tmp_path)
-    assert t.meta["attack_direction"] == {"1": "left"}
+    assert t.meta.attack_direction == {1: "left"}
     player = t.df[t.df.track_id == 1].iloc[0]
     assert (player.pitch_x, player.pitch_y) == (53.5, 32.0)

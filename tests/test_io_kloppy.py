@@ -154,9 +154,9 @@ def test_every_provider_loads_with_the_shared_conventions(case: str) -> None:
     df = t.df
     assert len(df) > 0
     assert list(df.columns) == [*TRACK_COLUMN_NAMES, "period", "pitch_z"]
-    assert tuple(t.meta) == META_KEYS
+    assert tuple(t.meta.to_dict()) == META_KEYS
     # The source is kloppy's Provider value.
-    assert t.meta["source"] == SOURCES.get(case, CASES[case][0])
+    assert t.meta.source == SOURCES.get(case, CASES[case][0])
     assert t.fps is not None and t.fps > 0
     ball = df[df.track_id == 0]
     assert set(ball.class_name) <= {"ball"} and set(ball.team) <= {-1}
@@ -168,7 +168,7 @@ def test_every_provider_loads_with_the_shared_conventions(case: str) -> None:
     first = people.groupby("team").track_id.agg(["min", "max"])
     if len(first) == 2:
         assert first.loc[0, "max"] < first.loc[1, "min"]
-    meta = t.meta
+    meta = t.meta.to_dict()
     assert {int(k) for k in meta["players"]} >= set(people.track_id)
     for tid, team in people.drop_duplicates("track_id")[["track_id", "team"]].values:
         assert meta["players"][str(tid)]["team"] == team
@@ -199,7 +199,7 @@ def test_native_coordinates_match_kloppys_default_coordinates(case: str) -> None
         keep = native.df.period.to_numpy() <= 2
     np.testing.assert_allclose(_xy(native)[keep], _xy(default)[keep], atol=1e-4)
     np.testing.assert_allclose(native.df.pitch_z, default.df.pitch_z, atol=1e-4)
-    assert native.meta["attack_direction"] == default.meta["attack_direction"]
+    assert native.meta.attack_direction == default.meta.attack_direction
 
 
 @pytest.mark.parametrize("case", ["skillcorner", "metrica_csv", "tracab_dat", "sportec", "pff"])
@@ -228,7 +228,7 @@ def test_ball_owning_team_orientation_is_resolved_per_period() -> None:
     by_possession = from_kloppy(ds.transform(to_orientation="BALL_OWNING_TEAM"))
     home_away = from_kloppy(ds.transform(to_orientation="HOME_AWAY"))
     np.testing.assert_allclose(_xy(by_possession), _xy(home_away), atol=1e-4)
-    assert by_possession.meta["attack_direction"] == {"1": "right", "2": "left"}
+    assert by_possession.meta.attack_direction == {1: "right", 2: "left"}
 
 
 @pytest.mark.parametrize(
@@ -255,7 +255,7 @@ def test_tracks_to_kloppy_and_back(case: str) -> None:
     np.testing.assert_allclose(back.df.pitch_z, t.df.pitch_z, atol=1e-4)
     assert back.fps == t.fps and back.pitch_size == t.pitch_size
     for key in ("teams", "players", "attack_direction", "periods", "match_id", "time_origin"):
-        assert back.meta[key] == t.meta[key], key
+        assert getattr(back.meta, key) == getattr(t.meta, key), key
 
 
 @pytest.mark.parametrize("case", ["skillcorner", "metrica_csv", "tracab_dat", "sportec", "pff"])
@@ -314,7 +314,7 @@ def test_skillcorner_by_hand() -> None:
     provider, kwargs = CASES["skillcorner"]
     t = load_tracking(provider, **{**kwargs, "limit": 1000})
     df = t.df
-    meta = t.meta
+    meta = t.meta.to_dict()  # the JSON layout written to files
     # SkillCorner match 2417, Bayern (home) 4-0 Dortmund, 10 fps; frame 1523 is 11.2 s into
     # period 1, which starts 141.1 s into the feed.
     assert meta["match_id"] == "2417" and t.fps == 10.0
@@ -344,8 +344,8 @@ def test_pff_extra_time_and_rates() -> None:
     t = _load("pff")
     assert t.fps == pytest.approx(29.97)
     assert sorted(set(t.df.period)) == [1, 2, 3, 4]
-    assert t.meta["attack_direction"] == {"1": "right", "2": "left", "3": "right", "4": "left"}
-    assert t.meta["teams"]["0"]["name"] == "Argentina"
+    assert t.meta.attack_direction == {1: "right", 2: "left", 3: "right", 4: "left"}
+    assert t.meta.teams[0].name == "Argentina"
     # The ball height is kept (metres): PFF's first ball is 0.39 m up.
     ball = t.df[t.df.track_id == 0]
     assert ball.pitch_z.iloc[0] == pytest.approx(0.39, abs=1e-6)
@@ -452,7 +452,7 @@ def test_empty_inputs_round_trip() -> None:
 
     empty = from_kloppy(to_kloppy(Tracks.empty(fps=25.0)))
     assert len(empty) == 0 and empty.fps == 25.0
-    assert empty.meta["periods"][0]["start_frame"] is None
+    assert empty.meta.periods[0].start_frame is None
     nothing = from_kloppy(_fresh_kloppy_load("metrica_csv").filter(lambda f: False))
-    assert len(nothing) == 0 and len(nothing.meta["players"]) == 28
-    assert nothing.meta["attack_direction"] == {"1": "right", "2": "left"}
+    assert len(nothing) == 0 and len(nothing.meta.players) == 28
+    assert nothing.meta.attack_direction == {1: "right", 2: "left"}

@@ -34,7 +34,7 @@ def test_liv_first_rows_by_hand(shared: Shared) -> None:
     row = df[(df.frame == 0) & (df.track_id == 1)].iloc[0]  # LastRow 12: first attacker
     assert row.pitch_x == pytest.approx(p12.x * 1.05, abs=1e-4)
     assert row.pitch_y == pytest.approx((100 - p12.y) * 0.68, abs=1e-4)
-    assert t.meta["players"]["1"] == {
+    assert t.meta.to_dict()["players"]["1"] == {
         "name": None,
         "jersey": 10,
         "team": 0,
@@ -79,7 +79,7 @@ def test_plays(
     # Attackers take the ids right after the ball, defenders after them.
     assert sorted(people[people.team == 0].track_id) == list(range(1, attackers + 1))
 
-    meta = t.meta
+    meta = t.meta.to_dict()  # the JSON layout written to files
     assert tuple(meta) == META_KEYS
     assert meta["source"] == "lastrow" and meta["files"] == [Path(name).name]
     assert meta["match_id"] == Path(name).stem
@@ -143,8 +143,8 @@ def test_small_play(tmp_path: Path) -> None:
     ]
     assert list(df.class_name) == ["ball", "player", "goalkeeper"] * 2
     np.testing.assert_allclose(df.pitch_x, [52.5, 42.0, 3.15, 10.5, 31.5, 2.1], atol=1e-5)
-    assert t.meta["attack_direction"] == {"1": "left"}
-    assert t.meta["players"]["1"]["jersey"] == 9 and t.meta["players"]["2"]["jersey"] is None
+    assert t.meta.attack_direction == {1: "left"}
+    assert t.meta.players[1].jersey == 9 and t.meta.players[2].jersey is None
 
 
 def test_no_goalkeeper_when_far_from_goal(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_no_goalkeeper_when_far_from_goal(tmp_path: Path) -> None:
 def test_direction_from_teams_when_ball_ends_midfield(tmp_path: Path) -> None:
     text = GOOD.replace("0,1,10,50,,", "0,1,45,50,,")
     # Ball ends at 47 m: the defenders (mean x 2.6 m) defend the left goal.
-    assert read_lastrow(_write(tmp_path, text)).meta["attack_direction"] == {"1": "left"}
+    assert read_lastrow(_write(tmp_path, text)).meta.attack_direction == {1: "left"}
 
 
 @pytest.mark.parametrize(

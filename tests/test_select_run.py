@@ -90,7 +90,8 @@ def test_small_world_selection_outputs_and_resume(tmp_path: Path) -> None:
     src, pred = _world(tmp_path)
     run = select_frames(src, tmp_path / "out", config=CONFIG, predictions=pred)
     s = run.summary
-    assert s["samples"] == 42 and s["selected"] == 9 and s["stop_reason"] == "n_samples"
+    assert s.samples == 42 and s.selected == 9 and s.stop_reason == "n_samples"
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == s.to_json()
     picked = [run.samples[i] for i in run.selected.tolist()]
     # THRESHOLD: only frames with 2+ objects (i % 3 != 0)
     assert all(run.samples.index(p) % 3 != 0 for p in picked)
@@ -118,7 +119,7 @@ def test_small_world_selection_outputs_and_resume(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         select_frames(src, tmp_path / "out2", config=CONFIG, predictions=pred, progress=stop)
     again = select_frames(src, tmp_path / "out2", config=CONFIG, predictions=pred)
-    assert again.summary["resumed_picks"] == 4
+    assert again.summary.resumed_picks == 4
     np.testing.assert_array_equal(again.selected, run.selected)
 
 
@@ -139,7 +140,7 @@ def test_sequences_and_object_level(tmp_path: Path) -> None:
          "strategy": {"type": "WEIGHTS"}}]}  # fmt: skip
     obj = select_frames(src, tmp_path / "obj", config=obj_cfg, predictions=pred,
                         object_level="people")  # fmt: skip
-    assert obj.summary["kind"] == "objects of people" and obj.summary["samples"] == 84
+    assert obj.summary.kind == "objects of people" and obj.summary.samples == 84
     crops = sorted((tmp_path / "obj" / "crops").rglob("*.png"))
     assert len(crops) == 5
     import cv2
@@ -292,7 +293,7 @@ def test_changed_predictions_do_not_reuse_checkpointed_picks(tmp_path: Path) -> 
               for s in samples]  # fmt: skip
     write_predictions(pred, TASK, frames)
     again = select_frames(src, tmp_path / "o", config=CONFIG, predictions=pred, report=False)
-    assert again.summary["resumed_picks"] == 0
+    assert again.summary.resumed_picks == 0
 
 
 def test_class_distribution_balance_and_sequence_thresholds(tmp_path: Path) -> None:
@@ -302,7 +303,7 @@ def test_class_distribution_balance_and_sequence_thresholds(tmp_path: Path) -> N
         {"input": {"type": "PREDICTIONS", "task": "people", "name": "CLASS_DISTRIBUTION"},
          "strategy": {"type": "BALANCE", "target": {"player": 0.5, "ball": 0.5}}}]}  # fmt: skip
     run = select_frames(src, tmp_path / "cd", config=cfg, predictions=pred, report=False)
-    assert run.summary["selected"] == 6
+    assert run.summary.selected == 6
     seq = {**CONFIG, "n_samples": 8, "selected_sequence_length": 4}
     run = select_frames(src, tmp_path / "sq", config=seq, predictions=pred)
     report = json.loads((tmp_path / "sq" / "report.json").read_text())

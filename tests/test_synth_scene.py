@@ -238,7 +238,7 @@ def test_kloppy_provider_table_builds_a_scene() -> None:
             assert i is not None
             np.testing.assert_allclose(s.xy[k, i], [x, y], atol=1e-4)
     jerseys = {str(a.id): a.number for a in s.actors if a.role == ObjectClass.PLAYER}
-    assert all(t.meta["players"][k]["jersey"] == v for k, v in jerseys.items())
+    assert all(t.meta.players[int(k)].jersey == v for k, v in jerseys.items())
     assert [a.role for a in s.actors].count(ObjectClass.REFEREE) == 3
 
 

@@ -276,10 +276,10 @@ def test_weak_candidate_far_from_the_prediction_is_gated_after_a_miss() -> None:
 
 
 def test_reacquisition_after_the_track_is_lost() -> None:
-    cfg = BallConfig(image_size=(W, H), max_missed=5)
+    cfg = BallConfig(image_size=(W, H), missed_seconds=0.2)
     tracker = BallTracker(cfg)
     track_ball(tracker, 8)
-    for _ in range(cfg.max_missed + 1):  # the ball is hidden
+    for _ in range(cfg.missed_frames + 1):  # the ball is hidden
         assert len(tracker.update(Detections.empty())) == 0
     assert tracker.state == BallTrackState.SEARCHING
     assert tracker.stats.lost == 1
@@ -318,7 +318,7 @@ def test_strong_track_is_not_taken_over() -> None:
 
 
 def test_out_of_view_stops_the_prediction() -> None:
-    cfg = BallConfig(image_size=(W, H), max_coast=100, max_missed=100)
+    cfg = BallConfig(image_size=(W, H), coast_seconds=4.0, missed_seconds=4.0)
     tracker = BallTracker(cfg)
     track_ball(tracker, 10, start=(1180.0, 300.0), step=(8.0, 0.0))  # last at (1252, 300)
     coasted = []
@@ -342,7 +342,7 @@ def test_coasting_is_off_by_default_and_bounded() -> None:
     track_ball(quiet, 5)
     assert len(quiet.update(Detections.empty())) == 0
     assert quiet.state == BallTrackState.TRACKING
-    coasting = BallTracker(BallConfig(max_coast=2))
+    coasting = BallTracker(BallConfig(coast_seconds=0.08))
     track_ball(coasting, 5)  # last at (324, 360), +6 px / frame
     outs = [coasting.update(Detections.empty()) for _ in range(4)]
     assert [len(o) for o in outs] == [1, 1, 0, 0]
@@ -451,8 +451,31 @@ def test_config_validation() -> None:
         BallConfig(acquire_score=1.5)
     with pytest.raises(ValueError, match="max_speed"):
         BallConfig(max_speed=0)
-    with pytest.raises(ValueError, match="confirm_frames"):
-        BallConfig(confirm_frames=0)
+    with pytest.raises(ValueError, match="confirm_seconds"):
+        BallConfig(confirm_seconds=-0.04)
+    with pytest.raises(ValueError, match="missed_seconds"):
+        BallConfig(missed_seconds=float("nan"))
+    with pytest.raises(ValueError, match="coast_seconds"):
+        BallConfig(coast_seconds=float("inf"))
+    with pytest.raises(ValueError, match="fps"):
+        BallConfig(fps=float("inf"))
+    assert BallConfig(confirm_seconds=0.0).confirm_frames == 1  # a chain is at least one frame
+
+
+def test_durations_are_seconds_frames_follow_fps() -> None:
+    at25, at50 = BallConfig(), BallConfig(fps=50.0)
+    frames = ("confirm_frames", "switch_frames", "switch_far_frames", "missed_frames")
+    assert [getattr(at25, f) for f in frames] == [2, 3, 6, 10]  # the frame defaults of before
+    assert [getattr(at50, f) for f in frames] == [4, 6, 12, 20]
+    assert (at25.coast_frames, BallConfig(coast_seconds=0.12, fps=50.0).coast_frames) == (0, 6)
+    # At 50 fps the track survives as long in seconds: 20 missed frames, not 10.
+    tracker = BallTracker(BallConfig(image_size=(W, H), fps=50.0))
+    track_ball(tracker, 8, step=(3.0, 0.0))
+    for _ in range(20):
+        tracker.update(Detections.empty())
+    assert tracker.state == BallTrackState.TRACKING
+    tracker.update(Detections.empty())
+    assert tracker.state == BallTrackState.SEARCHING
     with pytest.raises(TypeError):
         BallTracker().update(np.zeros((1, 4)))  # type: ignore[arg-type]
 

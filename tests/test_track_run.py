@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from touchline.calib import CameraMotionOnly
 from touchline.cli import app
 from touchline.errors import TouchlineError
 from touchline.eval.tracking_e2e import SimulatedDetector, evaluate_tracks
@@ -61,7 +62,7 @@ def test_python_api_gives_the_table_the_cli_writes_synthetic(clip: Path, tmp_pat
     people = py.df[py.df["class_id"] != 3]
     assert (people.groupby("track_id")["team"].nunique() == 1).all()
     assert not people["predicted"].any()
-    assert py.meta["source"] == str(video)
+    assert py.meta.source == str(video)
 
 
 def test_python_api_gives_the_table_the_cli_writes_dfl(shared, tmp_path: Path) -> None:
@@ -92,17 +93,17 @@ def test_track_video_writes_everything(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     ft = FootballTracker(finish=FinishConfig(min_duration=0.12))
     summary = track_video(clip / "clip.mp4", out, tracker=ft)
-    files = set(summary["files"])
+    files = set(summary.files)
     expected = {"tracks.parquet", "tracks.csv", "tracks.csv.meta.json", "annotated.mp4"}
     assert expected | {"radar.mp4", "homographies.npz", "summary.json"} <= files | {"summary.json"}
-    assert json.loads((out / "summary.json").read_text())["frames"] == summary["frames"]
+    assert json.loads((out / "summary.json").read_text()) == summary.to_json()
     assert not (out / PARTIAL).exists()
     t = read_tracks(out / "tracks.parquet")
     c = read_tracks(out / "tracks.csv")
-    assert len(t) == len(c) == summary["rows"]
+    assert len(t) == len(c) == summary.rows
     assert {"interpolated", "predicted"} <= set(t.df.columns)
-    assert summary["frames"] == 40
-    assert summary["tracks"] > 5
+    assert summary.frames == 40
+    assert summary.tracks > 5
 
 
 def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
@@ -118,8 +119,8 @@ def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
     assert chunks == ["chunk_00000000.npz", "chunk_00000010.npz"]
     assert not (out / "tracks.parquet").exists()
     resumed = track_video(clip / "clip.mp4", out, checkpoint_every=10)
-    assert resumed["resumed_frames"] == 20
-    assert resumed["frames"] == 40
+    assert resumed.resumed_frames == 20
+    assert resumed.frames == 40
     fresh = track_video(clip / "clip.mp4", tmp_path / "fresh", checkpoint_every=10)
     a = read_tracks(out / "tracks.parquet").df
     b = read_tracks(tmp_path / "fresh" / "tracks.parquet").df
@@ -134,7 +135,7 @@ def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
         head_b.drop(columns=["team"]).reset_index(drop=True),
     )
     assert abs(len(a) - len(b)) <= 0.05 * len(b)
-    assert resumed["tracks"] == fresh["tracks"]
+    assert resumed.tracks == fresh.tracks
 
 
 def test_a_stale_checkpoint_is_ignored(clip: Path, tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_stale_checkpoint_is_ignored(clip: Path, tmp_path: Path) -> None:
     (out / PARTIAL).mkdir(parents=True)
     (out / PARTIAL / "meta.json").write_text('{"fingerprint": "other", "chunks": ["x.npz"]}')
     summary = track_video(clip / "clip.mp4", out, max_frames=8, annotate=False, radar=False)
-    assert summary["resumed_frames"] == 0 and summary["frames"] == 8
+    assert summary.resumed_frames == 0 and summary.frames == 8
 
 
 def test_finish_tracks_teams_and_short_tracks() -> None:
@@ -209,10 +210,10 @@ def test_a_checkpoint_of_other_measurements_is_not_reused(clip: Path, tmp_path: 
     assert (out / PARTIAL / "chunk_00000000.npz").exists()
     # Without calibration the saved (calibrated) measurements do not apply: start afresh.
     summary = track_video(
-        clip / "clip.mp4", out, tracker=FootballTracker(calibrator=False), checkpoint_every=10,
+        clip / "clip.mp4", out, tracker=FootballTracker(calibrator=CameraMotionOnly()), checkpoint_every=10,
         annotate=False, radar=False,
     )  # fmt: skip
-    assert summary["resumed_frames"] == 0 and summary["calibrated_frames"] == 0
+    assert summary.resumed_frames == 0 and summary.calibrated_frames == 0
 
 
 def test_predicted_flags_stay_with_their_rows_when_the_table_is_sorted() -> None:

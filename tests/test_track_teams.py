@@ -150,7 +150,7 @@ def _same_up_to_swap(pred: np.ndarray, true: np.ndarray) -> bool:
 
 def test_assigner_warmup_then_teams_keepers_referee_ball() -> None:
     s = _scene()
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     outs = [ta.update(_dets(s), IMG, s.feats) for _ in range(5)]
     assert (outs[0] == -1).all() and (outs[1] == -1).all() and not (outs[2] == -1).all()
     assert ta.fitted
@@ -161,12 +161,26 @@ def test_assigner_warmup_then_teams_keepers_referee_ball() -> None:
     assert teams[11] == teams[1] and teams[12] == teams[6] != teams[1]
 
 
+def test_durations_are_seconds_frames_follow_fps() -> None:
+    at25, at50 = TeamConfig(), TeamConfig(fps=50.0)
+    assert (at25.min_frames, at25.max_wait_frames, at25.keeper_frames) == (10, 50, 5)  # as before
+    assert (at50.min_frames, at50.max_wait_frames, at50.keeper_frames) == (20, 100, 10)
+    for bad in ({"min_seconds": -1.0}, {"max_wait_seconds": float("nan")}, {"fps": 0.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TeamConfig(**bad)  # type: ignore[arg-type]
+    # The warm-up lasts as long in seconds: twice the frames at 50 fps.
+    s = _scene()
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12, fps=50.0))
+    outs = [ta.update(_dets(s), IMG, s.feats) for _ in range(7)]
+    assert all((o == -1).all() for o in outs[:5]) and not (outs[5] == -1).all()
+
+
 @pytest.mark.parametrize("pitch", [True, False])
 def test_keepers_by_side_image_or_pitch_x(pitch: bool) -> None:
     s = _scene(seed=3)
     # Mirror the line-up: team 0 now plays on the right, so keeper 11 (team 0) must be right.
     s.x = np.where(s.cls < 2, 105.0 - s.x, s.x)
-    ta = TeamAssigner(TeamConfig(min_samples=20, min_frames=2))
+    ta = TeamAssigner(TeamConfig(min_samples=20, min_seconds=0.08))
     for _ in range(4):
         out = ta.update(_dets(s, pitch=pitch), IMG, s.feats)
     assert _same_up_to_swap(out, s.team)
@@ -174,7 +188,7 @@ def test_keepers_by_side_image_or_pitch_x(pitch: bool) -> None:
 
 def test_untracked_rows_are_decided_per_frame() -> None:
     s = _scene(seed=1)
-    ta = TeamAssigner(TeamConfig(min_samples=20, min_frames=2))
+    ta = TeamAssigner(TeamConfig(min_samples=20, min_seconds=0.08))
     for _ in range(3):
         out = ta.update(_dets(s, tracked=False), IMG, s.feats)
     assert _same_up_to_swap(out, s.team)
@@ -187,7 +201,7 @@ def test_untracked_rows_are_decided_per_frame() -> None:
 
 def test_empty_frames() -> None:
     s = _scene()
-    ta = TeamAssigner(TeamConfig(min_samples=20, min_frames=2))
+    ta = TeamAssigner(TeamConfig(min_samples=20, min_seconds=0.08))
     empty = Detections.empty()
     assert ta.update(empty, IMG).shape == (0,)
     for _ in range(3):
@@ -208,7 +222,7 @@ def test_votes_are_stable_under_flip_noise() -> None:
     frames: the first crops may be flipped ones), no track's team ever flips."""
     s = _scene(seed=2)
     rng = np.random.default_rng(5)
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     history = []
     for _ in range(60):
         feats = s.feats.copy()
@@ -223,7 +237,7 @@ def test_votes_are_stable_under_flip_noise() -> None:
 def test_track_recovers_after_identity_switch() -> None:
     """The vote cap lets a track that now follows a player of the other team change sides."""
     s = _scene(seed=4)
-    cfg = TeamConfig(min_samples=20, min_frames=2, vote_cap=10.0)
+    cfg = TeamConfig(min_samples=20, min_seconds=0.08, vote_cap=10.0)
     ta = TeamAssigner(cfg)
     for _ in range(30):
         ta.update(_dets(s), IMG, s.feats)
@@ -240,7 +254,7 @@ def test_referee_detected_as_player_stays_out() -> None:
     mostly detected as referee stays a referee on the frames it is called a player."""
     s = _scene(seed=6)
     s.cls[12] = 0  # the referee (id 13) is detected as a player on every frame
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     for _ in range(5):
         out = ta.update(_dets(s), IMG, s.feats)
     assert out[12] == -1
@@ -256,7 +270,7 @@ def test_keeper_detected_as_player_is_assigned_by_side(pitch: bool) -> None:
     s = _scene(seed=9)
     s.cls[10] = 0  # keeper 11 (team 0, left) detected as a player on every frame
     s.cls[12] = 0  # the referee too
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     for _ in range(12):
         out = ta.update(_dets(s, pitch=pitch), IMG, s.feats)
     assert out[10] == out[0] != -1  # the keeper is with the team on his side
@@ -270,7 +284,7 @@ def test_keeper_detected_as_player_is_assigned_by_side(pitch: bool) -> None:
     s.cls[10] = 0
     dets = _dets(s)
     dets.data["pitch_xy"][10, 1] = 0.5
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     for _ in range(12):
         out = ta.update(dets, IMG, s.feats)
     assert out[10] == -1
@@ -279,7 +293,7 @@ def test_keeper_detected_as_player_is_assigned_by_side(pitch: bool) -> None:
 def test_predicted_rows_do_not_vote() -> None:
     """A tracker's coasted boxes (``data["predicted"]``) show whatever is there: no votes."""
     s = _scene(seed=10)
-    ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
     for _ in range(5):
         ta.update(_dets(s), IMG, s.feats)
     before = ta.tracks[1].colour
@@ -296,7 +310,7 @@ def test_assigner_is_deterministic() -> None:
     s = _scene(seed=8)
     runs = []
     for _ in range(2):
-        ta = TeamAssigner(TeamConfig(min_samples=30, min_frames=3))
+        ta = TeamAssigner(TeamConfig(min_samples=30, min_seconds=0.12))
         runs.append([ta.update(_dets(s), IMG, s.feats).tolist() for _ in range(6)])
     assert runs[0] == runs[1]
 
@@ -324,7 +338,7 @@ def synthetic_run(request: pytest.FixtureRequest) -> _Run:
         style=RenderStyle(line_ppm=10.0),
     )
     syn = Synthesizer(cfg)
-    ta = TeamAssigner(TeamConfig(min_samples=100, min_frames=3))
+    ta = TeamAssigner(TeamConfig(min_samples=100, min_seconds=0.12))
     truth: dict[int, tuple[int, int]] = {}
     seen: dict[int, int] = {}
     rows = []
@@ -382,7 +396,7 @@ def test_dfl_clip_balanced_teams(shared: Callable[[str], Path]) -> None:
     from touchline.video import VideoReader
 
     detector = Detector()
-    ta = TeamAssigner(TeamConfig(min_samples=100, min_frames=4))
+    ta = TeamAssigner(TeamConfig(min_samples=100, min_seconds=0.16))
     shares, n_players, ref_rows = [], 0, []
     with VideoReader(shared("video/dfl_08fd33_4.mp4"), stride=12) as reader:
         frames = [f.image for f in reader]

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from touchline.calib.stream import CameraMotionOnly
 from touchline.geometry.boxes import box_iou
 from touchline.track.ball import BALL_TRACK_ID
+from touchline.track.combined import PeopleAndBallTracker
 from touchline.track.tracker import Tracker, TrackerConfig
 from touchline.types import Calibration, Detections
 
@@ -221,6 +223,10 @@ def test_update_rejects_non_detections(bad: object) -> None:
         {"fps": -25.0},
         {"min_hits": 0},
         {"output_boxes": "smoothed"},
+        {"fps": float("nan")},
+        {"lost_seconds": -1.0},
+        {"reid_seconds": float("nan")},
+        {"coast_seconds": float("inf")},
     ],
 )
 def test_bad_config_raises(overrides: dict[str, object]) -> None:
@@ -233,8 +239,27 @@ def test_bad_config_raises(overrides: dict[str, object]) -> None:
 
 
 def test_config_overrides_apply_on_top_of_config() -> None:
-    tracker = Tracker(TrackerConfig(fps=50.0, min_hits=3), max_coast=0)
-    assert (tracker.config.fps, tracker.config.min_hits, tracker.config.max_coast) == (50.0, 3, 0)
+    tracker = Tracker(TrackerConfig(fps=50.0, min_hits=3), coast_seconds=0)
+    assert (tracker.config.fps, tracker.config.min_hits, tracker.config.coast_seconds) == (
+        50.0,
+        3,
+        0,
+    )
+
+
+def test_durations_are_seconds_frames_follow_fps() -> None:
+    at25, at50 = TrackerConfig(), TrackerConfig(fps=50.0)
+    assert (at25.lost_frames, at25.reid_frames, at25.coast_frames) == (30, 250, 3)  # as before
+    assert (at50.lost_frames, at50.reid_frames, at50.coast_frames) == (60, 500, 6)
+    assert TrackerConfig(fps=30.0).lost_frames == 36
+    with pytest.raises(ValueError, match="lost_seconds"):
+        TrackerConfig(lost_seconds=-0.1)
+    with pytest.raises(TypeError):
+        TrackerConfig(lost_frames=30)  # type: ignore[call-arg]
+
+
+def test_the_composed_ball_tracker_follows_the_tracker_fps() -> None:
+    assert PeopleAndBallTracker(Tracker(fps=50.0)).ball.config.fps == 50.0
 
 
 @pytest.mark.parametrize(
@@ -321,7 +346,7 @@ def test_false_positive_on_the_first_frame_is_confirmed_immediately() -> None:
     ghost = box(1000, 500)
     frames = walkers(6)
     for max_coast in (0, 2):
-        tracker = Tracker(max_coast=max_coast)
+        tracker = Tracker(coast_seconds=max_coast / 25)
         d0 = make_dets([*frames[0].xyxy, ghost])
         assert ids_of(tracker.update(d0), d0) == [1, 2, 3, 4]
         for k, dets in enumerate(frames[1:], start=1):
@@ -347,7 +372,7 @@ def test_short_miss_keeps_id(gap: int) -> None:
 
 
 def test_static_player_missing_almost_lost_frames_keeps_id() -> None:
-    tracker = Tracker(lost_frames=30)
+    tracker = Tracker(lost_seconds=1.2)
     d_all = make_dets([box(100, 300), box(400, 300), box(700, 300)])
     tracker.update(d_all)
     for _ in range(30):
@@ -356,7 +381,7 @@ def test_static_player_missing_almost_lost_frames_keeps_id() -> None:
 
 
 def test_long_miss_gets_new_id_and_n_tracks_shrinks() -> None:
-    tracker = Tracker(lost_frames=5)
+    tracker = Tracker(lost_seconds=0.2)
     d_all = make_dets([box(100, 300), box(400, 300), box(700, 300)])
     tracker.update(d_all)
     counts = [tracker.n_tracks]
@@ -371,7 +396,7 @@ def test_long_miss_gets_new_id_and_n_tracks_shrinks() -> None:
 
 
 def test_max_coast_outputs_predicted_rows_up_to_max_coast() -> None:
-    tracker = Tracker(max_coast=2)
+    tracker = Tracker(coast_seconds=0.08)
     frames = walkers(16, speed=1.5)
     coasted = []
     for k, dets in enumerate(frames):
@@ -396,7 +421,7 @@ def test_max_coast_outputs_predicted_rows_up_to_max_coast() -> None:
 
 
 def test_max_coast_zero_outputs_measurements_only() -> None:
-    tracker = Tracker(max_coast=0)
+    tracker = Tracker(coast_seconds=0)
     for k, dets in enumerate(walkers(12)):
         out = tracker.update(dets[[0, 2]] if 4 <= k < 8 else dets)
         assert not out.data["predicted"].any()
@@ -433,7 +458,7 @@ def test_low_score_detection_never_starts_a_track(score: float) -> None:
 
 def test_low_score_detection_does_not_revive_a_missed_track() -> None:
     # The low stage only extends tracks seen on the previous frame.
-    tracker = Tracker(max_coast=0)
+    tracker = Tracker(coast_seconds=0)
     d_all = make_dets([box(100, 300), box(400, 300), box(700, 300)])
     tracker.update(d_all)
     tracker.update(d_all[[0, 2]])
@@ -576,14 +601,20 @@ def _textured_plate(width: int = 2080, height: int = 480) -> np.ndarray:
     return np.kron(np.dstack([g + 30, g + 120, g + 40]), np.ones((8, 8, 1), np.uint8))
 
 
+def on_frame(tracker: Tracker, camera: CameraMotionOnly, dets: Detections, image) -> Detections:
+    """The tracker fed the camera motion and cuts measured on the frame, composed beside it."""
+    step = camera.update(image)
+    return tracker.update(dets, step.calibration, image, motion=step.motion)
+
+
 def test_fast_pan_measured_on_frames_keeps_ids() -> None:
-    # Neither motion nor ego-motion: the pan is measured on the frames themselves.
+    # No ego-motion: the pan is measured on the frames themselves, beside the tracker.
     plate = _textured_plate()
     frames, _ = _pan_scene()
-    tracker = Tracker(ego_motion=False)
+    tracker, camera = Tracker(ego_motion=False), CameraMotionOnly()
     for k, dets in enumerate(frames):
         view = plate[:, int(PAN) * k : int(PAN) * k + 1280]
-        out = tracker.update(dets, None, view)
+        out = on_frame(tracker, camera, dets, view)
         assert ids_of(out, dets) == [1, 2, 3, 4, 5], k
         assert not tracker.last_cut
         if k:
@@ -594,7 +625,7 @@ def test_fast_pan_measured_on_frames_keeps_ids() -> None:
 # ---- 6. cuts ---------------------------------------------------------------------------------
 def test_cut_in_image_mode_resets_image_states() -> None:
     # Same boxes before and after the cut: without a calibration nothing ties them together.
-    tracker = Tracker(max_coast=3)
+    tracker = Tracker(coast_seconds=0.12)
     d = make_dets([box(100, 300), box(400, 300), box(700, 300)])
     for _ in range(5):
         assert ids_of(tracker.update(d), d) == [1, 2, 3]
@@ -608,7 +639,7 @@ def test_cut_in_image_mode_resets_image_states() -> None:
 def test_cut_in_pitch_mode_keeps_ids_by_pitch_positions() -> None:
     # The director switches to another camera (other position and focal length): every box
     # jumps hundreds of pixels, the players keep running smoothly on the pitch.
-    tracker = Tracker(output_boxes="filtered", max_coast=3)
+    tracker = Tracker(output_boxes="filtered", coast_seconds=0.12)
     start = np.array([[-8.0, 22.0], [-3.0, 30.0], [2.0, 26.0], [6.0, 38.0], [10.0, 33.0]])
     vel = np.array([[4.0, 0.0], [-3.0, 1.0], [0.0, -2.0], [5.0, 2.0], [-2.0, -3.0]]) / 25.0
     before = perspective()
@@ -638,10 +669,10 @@ def test_cut_detected_on_frames() -> None:
     plate = _textured_plate()
     crowd = np.random.default_rng(5).integers(0, 255, (480, 1280, 3), dtype=np.uint8)
     d = make_dets([box(100, 300), box(400, 300), box(700, 300)])
-    tracker = Tracker(max_coast=3)
+    tracker, camera = Tracker(coast_seconds=0.12), CameraMotionOnly()
     for _ in range(3):
-        assert ids_of(tracker.update(d, None, plate[:, :1280]), d) == [1, 2, 3]
-    out = tracker.update(d, None, crowd)
+        assert ids_of(on_frame(tracker, camera, d, plate[:, :1280]), d) == [1, 2, 3]
+    out = on_frame(tracker, camera, d, crowd)
     assert tracker.last_cut and tracker.last_motion is None
     # The image states are gone: no coasting rows of the old tracks.
     assert not out.data["predicted"].any()
@@ -655,7 +686,7 @@ def _reid_scene(returner_kit: np.ndarray, gap: int) -> tuple[np.ndarray, list[in
     cal = perspective()
     pos = np.array([[-6.0, 28.0], [0.0, 36.0], [4.0, 24.0], [9.0, 32.0]])
     kits = np.stack([KIT_A, KIT_A, KIT_B, KIT_B])
-    tracker = Tracker(lost_frames=5, reid_frames=50)
+    tracker = Tracker(lost_seconds=0.2, reid_seconds=2.0)
     rows = []
     for k in range(10 + gap + 10):
         emb = kits.copy()
@@ -705,7 +736,7 @@ def _border_return(**config: float) -> np.ndarray:
     cal = replace(perspective(), image_size=(1280, 720))
     pos = np.array([[21.0, 28.0], [-6.0, 36.0], [-2.0, 24.0]])
     kits = np.stack([KIT_A, KIT_A, KIT_B])
-    tracker = Tracker(lost_frames=5, reid_frames=50, **config)
+    tracker = Tracker(lost_seconds=0.2, reid_seconds=2.0, **config)
     rows = []
     for k in range(40):
         b = np.array([pitch_box(cal, x, y) for x, y in pos])
@@ -741,7 +772,7 @@ def test_returning_player_is_not_kept_by_the_tentative_track_started_for_him() -
     cal = perspective()
     pos = np.array([[-6.0, 28.0], [0.0, 36.0], [4.0, 24.0]])
     kits = np.stack([KIT_A, KIT_A, KIT_B])
-    tracker = Tracker(lost_frames=5, reid_frames=50)
+    tracker = Tracker(lost_seconds=0.2, reid_seconds=2.0)
     seen = []
     for k in range(40):
         emb = kits.copy()
@@ -784,7 +815,7 @@ RED, WHITE = (30, 30, 200), (240, 240, 240)
 def test_reid_from_frame_features_in_image_mode(returner: tuple[int, int, int]) -> None:
     # No embeddings and no calibration: appearance comes from the frames (kit colours). The
     # red player is away for 12 frames (lost_frames 5); a red or a white player comes back.
-    tracker = Tracker(lost_frames=5, reid_frames=50, camera_motion=False)
+    tracker = Tracker(lost_seconds=0.2, reid_seconds=2.0)
     players = [(200.0, 300.0, RED), (600.0, 320.0, WHITE), (1000.0, 310.0, WHITE)]
     back = [(200.0, 300.0, returner), *players[1:]]
     first_back = []
@@ -842,7 +873,7 @@ def _ball_box(cx: float, cy: float) -> list[float]:
 
 def test_ball_is_routed_to_the_ball_tracker() -> None:
     cal = perspective()
-    tracker = Tracker()
+    tracker = PeopleAndBallTracker()
     kits = np.stack([KIT_A, KIT_A, KIT_B])
     for k in range(12):
         players = walkers(12)[k]
@@ -865,13 +896,13 @@ def test_ball_is_routed_to_the_ball_tracker() -> None:
             assert len(v) == 4
         assert np.isfinite(out.data["pitch_xy"]).all()  # the ball's centre on the pitch too
         assert not out.data["predicted"].any()
-        assert tracker.n_tracks == 3  # the ball is not a player track
+        assert tracker.people.n_tracks == 3  # the ball is not a player track
 
 
 def test_ball_rows_never_get_player_ids() -> None:
     # Many ball candidates (true ball and false positives), every frame: none of them becomes a
     # player track, and at most one row is output as the ball.
-    tracker = Tracker()
+    tracker = PeopleAndBallTracker()
     rng = np.random.default_rng(3)
     for k, players in enumerate(walkers(15)):
         cands = [_ball_box(400 + 5 * k, 450)] + [
@@ -887,14 +918,14 @@ def test_ball_rows_never_get_player_ids() -> None:
         assert (out.tracker_id[~is_ball] >= 1).all()
         assert out.tracker_id[~is_ball].tolist() == [1, 2, 3]
         assert out.embedding is None
-        assert tracker.n_tracks == 3
+        assert tracker.people.n_tracks == 3
 
 
-def test_ball_only_frames_and_track_ball_off() -> None:
+def test_ball_only_frames_and_a_person_tracker_alone_drops_balls() -> None:
     dets = make_dets([_ball_box(300, 300)], conf=0.9, cls=BALL)
-    out = Tracker().update(dets)
+    out = PeopleAndBallTracker().update(dets)
     assert out.tracker_id.tolist() == [BALL_TRACK_ID] and out.class_id.tolist() == [BALL]
-    off = Tracker(track_ball=False)
+    off = Tracker()
     for players in walkers(3):
         d = make_dets([*players.xyxy, _ball_box(300, 300)], cls=[0, 0, 0, BALL])
         out = off.update(d)
@@ -970,7 +1001,7 @@ def test_embeddings_arriving_after_the_first_frame_are_used() -> None:
     cal = perspective()
     pos = np.array([[-6.0, 28.0], [0.0, 36.0], [4.0, 24.0]])
     kits = np.stack([KIT_A, KIT_A, KIT_B])
-    tracker = Tracker(lost_frames=5, reid_frames=50)
+    tracker = Tracker(lost_seconds=0.2, reid_seconds=2.0)
     for k in range(40):
         present = np.array([not 10 <= k < 25, True, True])
         d = make_dets([pitch_box(cal, x, y) for x, y in pos], emb=None if k == 0 else kits)

@@ -50,7 +50,7 @@ def _tracks(df: pd.DataFrame) -> Tracks:
 
 def _same_meta(out: Tracks) -> None:
     assert isinstance(out, Tracks)
-    assert (out.fps, out.image_size, out.pitch_size, out.meta) == (
+    assert (out.fps, out.image_size, out.pitch_size, out.meta.to_dict()) == (
         25.0, (1280, 720), (100.0, 64.0), {"match": "m1"},
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from touchline.errors import DataError, TouchlineError
+from touchline.tracking_meta import META_KEYS
 from touchline.tracks import (
     PARQUET_METADATA_KEY,
     TRACK_COLUMN_NAMES,
@@ -805,7 +806,8 @@ def test_tracks_coerce_sort_and_keep_extras() -> None:
         assert out[col.name].dtype == pd.api.types.pandas_dtype(col.dtype)
     pd.testing.assert_frame_equal(df, before)  # the input is untouched
     assert tracks.fps == 25.0 and isinstance(tracks.fps, float)
-    assert tracks.meta == {"source": "x.mp4", "k": [1, 2]}
+    assert tracks.meta.to_dict() == {"source": "x.mp4", "k": [1, 2]}
+    assert tracks.meta.source == "x.mp4" and tracks.meta.extra == {"k": [1, 2]}
     assert len(tracks) == 12
     np.testing.assert_array_equal(tracks.frames, [0, 1, 2])
     np.testing.assert_array_equal(tracks.track_ids, [1, 2, 3, 4])
@@ -1092,7 +1094,7 @@ def test_overwrite_replaces_a_stale_sidecar(tmp_path: Path) -> None:
     Tracks.empty(fps=25.0, meta={"run": 1}).to_csv(path)
     Tracks.empty().to_csv(path)
     back = read_tracks(path)
-    assert back.fps is None and back.meta == {}
+    assert back.fps is None and back.meta.to_dict() == {}
 
 
 def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -1206,7 +1208,8 @@ def tracks_tables(draw: st.DrawFn) -> Tracks:
         }
     )
     fps = draw(st.none() | st.floats(0.5, 240))
-    meta = draw(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)))
+    free_keys = st.text(max_size=5).filter(lambda k: k not in META_KEYS)  # typed ones aside
+    meta = draw(st.dictionaries(free_keys, st.integers() | st.text(max_size=5)))
     return Tracks(df, fps=fps, meta=meta)
 
 

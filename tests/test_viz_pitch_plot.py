@@ -311,7 +311,8 @@ def test_plot_frame_voronoi_cells_one_per_team_player() -> None:
         (None, None, None),
         ("right", None, 1),
         (-1, None, -1),
-        (None, {"attack_direction": "left"}, -1),
+        (None, {"attack_direction": {"1": "left"}}, -1),  # no period column: all period 1
+        ("left_to_right", {"attack_direction": {"1": "left"}}, 1),  # the argument wins
     ],
 )
 def test_plot_frame_attack_direction(

@@ -208,8 +208,8 @@ def calibrate(
                 source, out, calibrator=cal, overlay=overlay, topdown=topdown, progress=update
             )
     console.print(
-        f"[green]calibrated[/] {summary['calibrated']}/{summary['frames']} frames "
-        f"({summary['cuts']} cuts, {summary['fps']} fps) -> {out}/"
+        f"[green]calibrated[/] {summary.calibrated}/{summary.frames} frames "
+        f"({summary.cuts} cuts, {summary.fps} fps) -> {out}/"
     )
 
 
@@ -258,10 +258,10 @@ def detect(
         )
         with _progress() as update:
             summary = detect_path(source, out, detector=det, overlay=overlay, progress=update)
-    per_class = ", ".join(f"{v} {k}" for k, v in summary["per_class"].items())
+    per_class = ", ".join(f"{v} {k}" for k, v in summary.per_class.items())
     console.print(
-        f"[green]detected[/] {summary['detections']} boxes in {summary['frames']} frames "
-        f"({per_class}; {summary['fps']} fps) -> {out}/"
+        f"[green]detected[/] {summary.detections} boxes in {summary.frames} frames "
+        f"({per_class}; {summary.fps} fps) -> {out}/"
     )
 
 
@@ -293,6 +293,7 @@ def track(
     """Track players, goalkeepers, referees and the ball: detect, calibrate, track in pitch
     metres, assign teams; writes the tracks table (Parquet, CSV), annotated and radar videos
     and summary.json. A killed run resumes where it stopped."""
+    from touchline.calib.stream import CameraMotionOnly
     from touchline.detect import load_detector
     from touchline.jobs.pipeline import FootballTracker
     from touchline.jobs.track import track_video
@@ -307,7 +308,7 @@ def track(
             raise typer.BadParameter(str(e)) from None
         ft = FootballTracker(
             detector=load_detector(model) if model else None,
-            calibrator=False if no_calibration else None,
+            calibrator=CameraMotionOnly() if no_calibration else None,
             finish=finish,
             fps=info.fps or 25.0,
         )
@@ -321,11 +322,11 @@ def track(
                 max_frames=max_frames,
                 progress=update,
             )
-    teams = ", ".join(f"team {k}: {v}" for k, v in summary["teams"].items())
-    resumed = f", {summary['resumed_frames']} resumed" if summary["resumed_frames"] else ""
+    teams = ", ".join(f"team {k}: {v}" for k, v in summary.teams.items())
+    resumed = f", {summary.resumed_frames} resumed" if summary.resumed_frames else ""
     console.print(
-        f"[green]tracked[/] {summary['tracks']} people over {summary['frames']} frames "
-        f"({teams}; ball on {summary['ball_frames']} frames; {summary['fps']} fps{resumed}) "
+        f"[green]tracked[/] {summary.tracks} people over {summary.frames} frames "
+        f"({teams}; ball on {summary.ball_frames} frames; {summary.fps} fps{resumed}) "
         f"-> {out}/"
     )
 
@@ -598,26 +599,34 @@ def traj_clean(
     source: Annotated[Path, typer.Argument(help="A tracks table (or LastRow/CDF file).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet, .csv or .jsonl.")],
     max_gap: Annotated[
-        int, typer.Option(help="Fill gaps up to this many missing frames (linear).")
-    ] = 10,
+        float, typer.Option(help="Fill gaps up to this long (seconds; linear).", min=0.0)
+    ] = 0.4,
     smooth: Annotated[
         str, typer.Option(help="Smoother: savgol, rts (Kalman + RTS) or none.")
     ] = "savgol",
-    window: Annotated[int, typer.Option(help="Savitzky-Golay window, frames (odd).")] = 7,
+    window: Annotated[
+        float, typer.Option(help="Savitzky-Golay window (seconds; odd in frames).", min=0.0)
+    ] = 0.28,
     kinematics: Annotated[
         bool, typer.Option(help="Add vx, vy, speed, ax, ay, acceleration (physical caps).")
     ] = True,
 ) -> None:
-    """Fill short gaps, smooth pitch positions and add velocities and accelerations."""
+    """Fill short gaps, smooth pitch positions and add velocities and accelerations.
+    Durations are in seconds, counted in frames at the table's fps (else its ``time`` column's,
+    else 25)."""
     from touchline import trajectories as tr
+    from touchline.utils.durations import seconds_to_frames
 
     if smooth not in ("savgol", "rts", "none"):
         raise typer.BadParameter(f"--smooth must be savgol, rts or none, got {smooth!r}")
     with _errors():
         t = _read_tracks(source, None, None)
-        t = t.with_table(tr.interpolate_gaps(t.df, max_gap=max_gap))
-        if smooth == "savgol":
-            t = t.with_table(tr.smooth_tracks(t.df, window=window, exclude_ids=[0]))
+        fps = t.fps or tr._estimate_fps(t.df) or 25.0
+        gap = seconds_to_frames(max_gap, fps)
+        t = t.with_table(tr.interpolate_gaps(t.df, max_gap=gap))
+        frames = seconds_to_frames(window, fps)
+        if smooth == "savgol" and frames > 1:
+            t = t.with_table(tr.smooth_tracks(t.df, window=frames | 1, exclude_ids=[0]))
         elif smooth == "rts":
             t = tr.rts_smooth(t)
         if kinematics:
@@ -810,11 +819,10 @@ def analyze(
                 tracks, out, surface=surface, params=params, key_frames=frame,
                 animate=animate, progress=update,
             )  # fmt: skip
-    poss = ", ".join(f"team {k}: {v:.0%}" for k, v in summary["possession"].items())
-    goals = len(summary["goals"])
+    poss = ", ".join(f"team {k}: {v:.0%}" for k, v in summary.possession.items())
     console.print(
-        f"[green]analysed[/] {summary['frames']} frames ({poss} possession; {goals} goals; "
-        f"{summary['timings']['total_s']} s) -> {out}/"
+        f"[green]analysed[/] {summary.frames} frames ({poss} possession; {len(summary.goals)} "
+        f"goals; {summary.timings['total_s']} s) -> {out}/"
     )
 
 
@@ -841,8 +849,8 @@ def predict(
         s = predict_folder(source, out, task=task, batch_size=batch, model=model,
                            progress=update)  # fmt: skip
     console.print(
-        f"[green]predicted[/] {s['task']} on {s['frames']} frames ({s['predicted']} new, "
-        f"{s['resumed']} already done; {s['objects']} objects) -> {out}/"
+        f"[green]predicted[/] {s.task} on {s.frames} frames ({s.predicted} new, "
+        f"{s.resumed} already done; {s.objects} objects) -> {out}/"
     )
 
 
@@ -892,8 +900,8 @@ def select_cmd(
         )  # fmt: skip
     s = run.summary
     console.print(
-        f"[green]selected[/] {s['selected']} of {s['samples']} {s['kind']} "
-        f"(stop: {s['stop_reason']}; {sum(s['timings_s'].values()):.1f} s) -> {out}/"
+        f"[green]selected[/] {s.selected} of {s.samples} {s.kind} "
+        f"(stop: {s.stop_reason}; {sum(s.timings_s.values()):.1f} s) -> {out}/"
     )
 
 

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from touchline.errors import DataError
+from touchline.tracking_meta import TrackingMeta
 from touchline.types import (
     CLASS_NAMES,
     DEFAULT_PITCH_SIZE,
@@ -207,22 +208,6 @@ def _check_pitch_size(pitch_size: Any) -> tuple[float, float]:
     return length, width
 
 
-def _check_meta(meta: Any) -> dict[str, Any]:
-    if meta is None:
-        return {}
-    if not isinstance(meta, Mapping):
-        raise DataError(f"Tracks.meta: expected a dict, got {type(meta).__name__}")
-    try:
-        # A JSON round trip both validates and normalises (tuples become lists), so the
-        # metadata read back from a file is equal to the metadata written.
-        normalised = json.loads(json.dumps(dict(meta), allow_nan=False))
-    except (TypeError, ValueError) as e:
-        raise DataError(f"Tracks.meta: not JSON-serialisable without NaN ({e})") from None
-    if not all(isinstance(k, str) for k in meta):
-        raise DataError("Tracks.meta: keys must be strings")
-    return dict(normalised)
-
-
 def _metadata_kwargs(d: Any, source: str) -> dict[str, Any]:
     """Tracks keyword arguments from a stored metadata dict."""
     if not isinstance(d, dict):
@@ -257,7 +242,8 @@ class Tracks:
         fps: frame rate of the source video, or ``None`` when unknown.
         image_size: ``(width, height)`` of the source images in pixels, or ``None``.
         pitch_size: ``(length, width)`` of the pitch in metres.
-        meta: free-form JSON-able metadata (normalised by a JSON round trip; no NaN).
+        meta: a :class:`~touchline.tracking_meta.TrackingMeta`, or its JSON form (a dict,
+            parsed; keys it does not know, like ``"tool"``, go to ``meta.extra``).
 
     Raises:
         DataError: missing columns (all are listed), a value that cannot be converted to its
@@ -282,7 +268,7 @@ class Tracks:
         fps: float | None = None,
         image_size: tuple[int, int] | None = None,
         pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
-        meta: Mapping[str, Any] | None = None,
+        meta: TrackingMeta | Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(df, pd.DataFrame):
             raise DataError(f"Tracks: expected a pandas DataFrame, got {type(df).__name__}")
@@ -327,7 +313,7 @@ class Tracks:
             None if image_size is None else as_image_size(image_size, "Tracks.image_size")
         )
         self._pitch_size = _check_pitch_size(pitch_size)
-        self._meta = _check_meta(meta)
+        self._meta = TrackingMeta.of(meta)
 
     # ---- metadata and access ----------------------------------------------------------------
 
@@ -356,10 +342,13 @@ class Tracks:
         return self._pitch_size
 
     @property
-    def meta(self) -> dict[str, Any]:
-        """Free-form JSON metadata (a copy)."""
-        meta: dict[str, Any] = json.loads(json.dumps(self._meta))
-        return meta
+    def meta(self) -> TrackingMeta:
+        """The metadata (shared with derived tables: do not modify it in place).
+
+        >>> Tracks.empty(meta={"source": "clip.mp4", "tool": "x"}).meta.extra
+        {'tool': 'x'}
+        """
+        return self._meta
 
     def __len__(self) -> int:
         return len(self._df)
@@ -428,7 +417,7 @@ class Tracks:
 
     def row_periods(self) -> np.ndarray:
         """The match period of every row (int64): the ``period`` column where it is complete,
-        else from the frame ranges of ``meta["periods"]``, else 1.
+        else from the frame ranges of ``meta.periods``, else 1.
 
         >>> Tracks.empty().row_periods().tolist()
         []
@@ -439,15 +428,10 @@ class Tracks:
             if np.isfinite(values).all():
                 return values.astype(np.int64)
         out = np.ones(len(df), np.int64)
-        periods = self.meta.get("periods")
-        if isinstance(periods, list):
-            frame = df["frame"].to_numpy(np.int64)
-            for p in periods:
-                if not isinstance(p, Mapping):
-                    continue
-                lo, hi, pid = p.get("start_frame"), p.get("end_frame"), p.get("id")
-                if isinstance(lo, int) and isinstance(hi, int) and isinstance(pid, int):
-                    out[(frame >= lo) & (frame <= hi)] = pid
+        frame = df["frame"].to_numpy(np.int64)
+        for p in self._meta.periods:
+            if p.start_frame is not None and p.end_frame is not None:
+                out[(frame >= p.start_frame) & (frame <= p.end_frame)] = p.id
         return out
 
     def with_table(self, df: pd.DataFrame) -> Tracks:
@@ -474,7 +458,7 @@ class Tracks:
         fps: float | None = None,
         image_size: tuple[int, int] | None = None,
         pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
-        meta: Mapping[str, Any] | None = None,
+        meta: TrackingMeta | Mapping[str, Any] | None = None,
     ) -> Tracks:
         """A table with no rows and the canonical dtypes.
 
@@ -492,7 +476,7 @@ class Tracks:
         fps: float | None = None,
         image_size: tuple[int, int] | None = None,
         pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
-        meta: Mapping[str, Any] | None = None,
+        meta: TrackingMeta | Mapping[str, Any] | None = None,
     ) -> Tracks:
         """A table from pitch positions alone (provider tracking data, hand-made plays).
 
@@ -541,7 +525,7 @@ class Tracks:
         fps: float | None = None,
         image_size: tuple[int, int] | None = None,
         pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
-        meta: Mapping[str, Any] | None = None,
+        meta: TrackingMeta | Mapping[str, Any] | None = None,
     ) -> Tracks:
         """Build from ``(frame, time, detections)`` or ``(frame, time, detections,
         calibration)`` tuples; see :meth:`TracksBuilder.add`.
@@ -563,7 +547,7 @@ class Tracks:
             "fps": self._fps,
             "image_size": None if self._image_size is None else list(self._image_size),
             "pitch_size": list(self._pitch_size),
-            "meta": self._meta,
+            "meta": self._meta.to_dict(),
         }
 
     def to_parquet(self, path: str | Path) -> Path:
@@ -772,7 +756,7 @@ class TracksBuilder:
         fps: float | None = None,
         image_size: tuple[int, int] | None = None,
         pitch_size: tuple[float, float] = DEFAULT_PITCH_SIZE,
-        meta: Mapping[str, Any] | None = None,
+        meta: TrackingMeta | Mapping[str, Any] | None = None,
     ) -> Tracks:
         """Assemble the :class:`Tracks` (the builder can keep accumulating afterwards).
 

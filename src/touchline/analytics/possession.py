@@ -2,11 +2,13 @@
 
 A player *controls* the ball in a frame when they are the nearest person to it, within
 ``radius`` metres, and the ball moves with them (relative speed at most ``max_relative_speed``:
-a shot or a pass flying past a player is not controlled by them). The team in possession changes only when the other team controls the ball
-for ``min_frames`` consecutive frames (a touch in a duel does not flip it), and stays with the
-last team in control while the ball travels (passes, shots, loose balls). Frames before the
-first control take the first team in control; frames without a seen ball keep the current
-team. The possessor is the controlling player, else the last one.
+a shot or a pass flying past a player is not controlled by them). The team in possession
+changes only when the other team controls the ball for ``min_seconds`` of consecutive frames (a
+touch in a duel does not flip it; seconds are counted in frames at the states' rate, read from
+their ``times``), and stays with the last team in control while the ball travels (passes,
+shots, loose balls). Frames before the first control take the first team in control; frames
+without a seen ball keep the current team. The possessor is the controlling player, else the
+last one.
 
 Assumptions: positions are on the ground (a ball in the air over a player counts as
 controlled); tracking gaps of the ball are not filled here (fill them first with
@@ -20,7 +22,7 @@ controlled); tracking gaps of the ball are not filled here (fill them first with
 >>> s = GameStates(np.arange(4), np.arange(4) / 10, np.array([3, 4]), np.array([0, 1], np.int8),
 ...     np.zeros(2, bool), xy, np.zeros_like(xy), ball, np.ones(4, np.int8), np.ones(4, np.int64),
 ...     Pitch())
->>> p = possession(s, min_frames=2, max_relative_speed=None)  # the ball teleports here
+>>> p = possession(s, min_seconds=0.2, max_relative_speed=None)  # 2 frames at 10 fps
 >>> p.team.tolist(), p.player.tolist()
 ([0, 0, 0, 1], [3, 3, 3, 4])
 """
@@ -36,6 +38,7 @@ from numpy.typing import NDArray
 
 from touchline.analytics.state import GameStates
 from touchline.errors import DataError
+from touchline.utils.durations import check_seconds, seconds_to_frames
 
 __all__ = ["GOAL_HALF_WIDTH", "Possession", "goal_events", "possession"]
 
@@ -83,11 +86,27 @@ class Possession:
         return {t: round(float((self.team == t).sum()) / n, 4) for t in (0, 1)}
 
 
+def _states_fps(states: GameStates, default: float = 25.0) -> float:
+    """States per second: one over the median step of ``states.times`` (``default`` when
+    fewer than two states have increasing finite times).
+
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> round(_states_fps(SimpleNamespace(times=np.arange(5) / 50.0)), 6)
+    50.0
+    >>> _states_fps(SimpleNamespace(times=np.zeros(1)))
+    25.0
+    """
+    dt = np.diff(np.asarray(states.times, np.float64))
+    dt = dt[np.isfinite(dt) & (dt > 0)]
+    return float(1.0 / np.median(dt)) if dt.size else float(default)
+
+
 def possession(
     states: GameStates,
     *,
     radius: float = 2.0,
-    min_frames: int = 3,
+    min_seconds: float = 0.12,
     max_relative_speed: float | None = 7.0,
 ) -> Possession:
     """Team and player in possession in every frame (see the module docstring).
@@ -95,15 +114,17 @@ def possession(
     Args:
         states: the game states.
         radius: control distance, m.
-        min_frames: consecutive frames the other team must control the ball to take it.
+        min_seconds: how long (seconds) the other team must control the ball, in consecutive
+            frames, to take it; counted in frames at the rate of ``states.times`` (nearest
+            whole frame, at least one: 0.12 s is 3 frames at 25 fps).
         max_relative_speed: fastest ball, relative to the player, they can control, m/s
             (``None``: no limit). The ball's velocity is its central difference over time; a
             player's unknown velocity counts as standing still.
     """
-    if radius <= 0 or min_frames < 1:
-        raise DataError(
-            f"possession: radius must be > 0 and min_frames >= 1, got {radius}, {min_frames}"
-        )
+    if radius <= 0:
+        raise DataError(f"possession: radius must be > 0, got {radius}")
+    check_seconds("possession", min_seconds=min_seconds)
+    min_frames = seconds_to_frames(min_seconds, _states_fps(states), 1)
     n_f = len(states)
     d = np.linalg.norm(states.xy - states.ball[:, None, :], axis=2)  # (F, P)
     d = np.where(np.isfinite(d), d, np.inf)

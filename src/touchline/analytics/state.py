@@ -8,10 +8,10 @@ with vectorised indexing, it lets pitch control, possession and EDG run over a w
 without per-frame DataFrame filtering.
 
 Attacking direction (``direction[f]``: +1 when team 0 attacks towards ``x = length``, -1
-towards ``x = 0``) comes from ``tracks.meta["attack_direction"]`` when the importer recorded
-it (``{"1": "right", "2": "left"}`` by period, with a ``period`` column, or one value for the
-whole table); otherwise it is inferred per period from where each team's goalkeeper (else its
-outfield players) stands on average: a team defends the goal it stands nearer to.
+towards ``x = 0``) comes from ``tracks.meta.attack_direction`` (by period, see
+:meth:`~touchline.tracks.Tracks.row_periods`) when the importer recorded it; otherwise it is
+inferred per period from where each team's goalkeeper (else its outfield players) stands on
+average: a team defends the goal it stands nearer to.
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"frame": np.repeat([0, 1, 2], 3), "track_id": [0, 5, 6] * 3,
@@ -24,9 +24,7 @@ outfield players) stands on average: a team defends the goal it stands nearer to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +32,7 @@ from numpy.typing import NDArray
 
 from touchline.errors import DataError
 from touchline.pitch import Pitch
+from touchline.tracking_meta import AttackDirection
 from touchline.tracks import Tracks
 from touchline.types import ObjectClass
 
@@ -43,7 +42,6 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _PEOPLE = (int(ObjectClass.PLAYER), int(ObjectClass.GOALKEEPER))
-_DIRECTIONS = {"right": 1, "left": -1, "left_to_right": 1, "right_to_left": -1}
 
 
 @dataclass(frozen=True)
@@ -177,7 +175,7 @@ class GameStates:
                 cls_id[people] == int(ObjectClass.GOALKEEPER), "goalkeeper", "player"
             ),
         )
-        direction = _directions(tracks.meta, period, people_rows, pitch)
+        direction = _directions(tracks.meta.attack_direction, period, people_rows, pitch)
         return cls(frames, times, ids, team, goalkeeper, xy, vel, ball, direction, period, pitch)
 
 
@@ -218,28 +216,17 @@ def _majority(group: IntArray, values: IntArray, n: int) -> IntArray:
 
 
 def _directions(
-    meta: Mapping[str, Any], period: IntArray, people: pd.DataFrame, pitch: Pitch
+    given: dict[int, AttackDirection | None], period: IntArray, people: pd.DataFrame, pitch: Pitch
 ) -> NDArray[np.int8]:
+    """+1/-1 per frame: the recorded direction of its period, else inferred, else right."""
     from touchline.io.meta import infer_attack_direction
 
     out = np.zeros(period.size, np.int8)
-    given = meta.get("attack_direction")
-    inferred: dict[int, Any] | None = None
-    for p in np.unique(period):
-        rows = period == p
-        value: Any = None
-        if isinstance(given, str):
-            value = given
-        elif isinstance(given, Mapping):
-            value = given.get(str(int(p)), given.get(int(p)))
+    inferred: dict[int, AttackDirection | None] = {}
+    for p in (int(v) for v in np.unique(period)):
+        value = given.get(p)
         if value is None:
-            if inferred is None:
-                inferred = infer_attack_direction(people, pitch.length)
-            value = inferred.get(int(p)) or "right"
-        if str(value).lower() not in _DIRECTIONS:
-            raise DataError(
-                f"tracks meta attack_direction for period {p}: expected 'right' or 'left', "
-                f"got {value!r}"
-            )
-        out[rows] = _DIRECTIONS[str(value).lower()]
+            inferred = inferred or infer_attack_direction(people, pitch.length)
+            value = inferred.get(p) or AttackDirection.RIGHT
+        out[period == p] = value.sign
     return out

@@ -8,11 +8,14 @@
 
 from touchline.calib.calibrator import CalibrationResult, Calibrator, CalibratorConfig
 from touchline.calib.model import KeypointModel, KeypointPrediction
+from touchline.calib.stream import CalibrationStream, CameraMotionOnly
 
 __all__ = [
     "CalibrationResult",
+    "CalibrationStream",
     "Calibrator",
     "CalibratorConfig",
+    "CameraMotionOnly",
     "KeypointModel",
     "KeypointPrediction",
 ]

@@ -1,8 +1,8 @@
 """Tracking data in and out: provider files, kloppy datasets, the Common Data Format.
 
 Every reader returns a :class:`~touchline.tracks.Tracks` table in touchline metres (origin at the
-top-left corner, x along the length 0..105, y down 0..68) whose ``meta`` has the same keys
-whatever the source (documented in :mod:`touchline.io.meta`):
+top-left corner, x along the length 0..105, y down 0..68) whose ``meta`` (a :class:`~touchline.tracking_meta.TrackingMeta`) has the same
+keys whatever the source (documented in :mod:`touchline.tracking_meta`):
 
 =====================  ============================================================================
 ``source``             ``"lastrow"``, ``"cdf"`` or the kloppy provider (``"skillcorner"``, ...)
@@ -34,12 +34,13 @@ from touchline.errors import DataError
 from touchline.io.cdf import CdfFiles, cdf_meta_path, read_cdf, validate_cdf, write_cdf
 from touchline.io.kloppy_io import KLOPPY_PROVIDERS, from_kloppy, load_tracking, to_kloppy
 from touchline.io.lastrow import LASTROW_COLUMNS, read_lastrow
-from touchline.io.meta import META_KEYS, TrackingMeta, infer_attack_direction
+from touchline.io.meta import META_KEYS, AttackDirection, TrackingMeta, infer_attack_direction
 from touchline.tracks import Tracks, read_tracks
 
 __all__ = [
     "KLOPPY_PROVIDERS",
     "META_KEYS",
+    "AttackDirection",
     "CdfFiles",
     "TrackingMeta",
     "cdf_meta_path",

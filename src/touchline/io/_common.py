@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from touchline.errors import DataError
+from touchline.tracking_meta import TrackingMeta
 from touchline.tracks import TRACK_COLUMNS, Tracks
 from touchline.types import CLASS_NAMES
 
@@ -58,7 +58,7 @@ def build_tracks(
     pitch_z: ArrayLike | None = None,
     fps: float | None,
     pitch_size: tuple[float, float],
-    meta: Mapping[str, Any],
+    meta: TrackingMeta,
 ) -> Tracks:
     """A tracks table from aligned per-row arrays of pitch positions (no image columns).
 
@@ -96,7 +96,7 @@ def build_tracks(
         if len(values) != n:
             raise DataError(f"build_tracks: column {name!r} has {len(values)} rows, expected {n}")
     assert [c.name for c in TRACK_COLUMNS] == list(columns)[: len(TRACK_COLUMNS)]
-    return Tracks(pd.DataFrame(columns), fps=fps, pitch_size=pitch_size, meta=dict(meta))
+    return Tracks(pd.DataFrame(columns), fps=fps, pitch_size=pitch_size, meta=meta)
 
 
 def period_of_rows(tracks: Tracks) -> np.ndarray:

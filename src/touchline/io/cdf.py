@@ -57,7 +57,7 @@ from touchline.io._common import (
     utc_iso,
 )
 from touchline.io.meta import (
-    Direction,
+    AttackDirection,
     PeriodInfo,
     PlayerInfo,
     TeamInfo,
@@ -94,6 +94,7 @@ _PERIOD_IDS = {name: k for k, name in CDF_PERIODS.items()}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 _UNKNOWN_ID = "unknown"
+_R, _L = AttackDirection.RIGHT, AttackDirection.LEFT
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def write_cdf(
         raise DataError(f"{out}: expected a folder for the CDF files, found a file")
     tracking_path = out / tracking_name
     meta_path = out / meta_name if meta_name else cdf_meta_path(tracking_path)
-    meta = TrackingMeta.from_dict(tracks.meta)
+    meta = tracks.meta
     df = tracks.df
     if tracks.fps is None:
         raise DataError(f"{tracking_path}: the tracks table has no fps; CDF records it")
@@ -197,9 +198,9 @@ def write_cdf(
         if still:
             raise DataError(
                 f"{tracking_path}: which way the teams attack in periods {still} is unknown "
-                "and cannot be inferred (no team rows); set meta['attack_direction']"
+                "and cannot be inferred (no team rows); set meta.attack_direction"
             )
-    flip = np.isin(period, [p for p, d in direction.items() if d == "left"])
+    flip = np.isin(period, [p for p, d in direction.items() if d is AttackDirection.LEFT])
     xy = convert(
         df[["pitch_x", "pitch_y"]].to_numpy(np.float64),
         "touchline",
@@ -363,7 +364,7 @@ def _meta_json(
     time: np.ndarray,
     first_frame: int,
     origin: datetime,
-    direction: Mapping[int, Direction | None],
+    direction: Mapping[int, AttackDirection | None],
     team_ids: list[str],
     team_of: Mapping[int, int],
     cdf_id: Mapping[int, str],
@@ -397,7 +398,7 @@ def _meta_json(
             entry["frame_id_end"] = int(frame[rows].max()) - first_frame
         d = direction.get(pid)
         if d is not None:
-            left, right = (0, 1) if d == "right" else (1, 0)
+            left, right = (0, 1) if d is AttackDirection.RIGHT else (1, 0)
             entry["left_team_id"] = team_ids[left]
             entry["right_team_id"] = team_ids[right]
         periods.append(entry)
@@ -457,7 +458,7 @@ def _meta_json(
             "video": None,
             "tracking": {
                 "version": _UNKNOWN_ID,
-                "name": meta.source,
+                "name": meta.source or _UNKNOWN_ID,
                 "fps": round(fps),
                 "collection_timing": "post_match",
             },
@@ -615,8 +616,8 @@ def read_cdf(
     # Periods and attack direction. The file's coordinates have the home team attacking as
     # play_direction says (left_right when standardized); left_team_id gives the actual side.
     period_ids = np.array([_PERIOD_IDS[p] for p in frames.period], np.int64)
-    file_direction: dict[int, Direction | None] = {}
-    actual: dict[int, Direction | None] = {}
+    file_direction: dict[int, AttackDirection | None] = {}
+    actual: dict[int, AttackDirection | None] = {}
     meta_periods: list[PeriodInfo] = []
     home_id = teams[0].provider_id if 0 in teams else None
     for entry in _list(match.get("periods"), f"{where_meta}: match.periods"):
@@ -624,14 +625,14 @@ def read_cdf(
         pid = _PERIOD_IDS.get(str(entry.get("period")))
         if pid is None:
             raise DataError(f"{where_meta}: unknown period {entry.get('period')!r}")
-        here: Direction | None = None
+        here: AttackDirection | None = None
         if pid != 5:
-            here = "left" if entry.get("play_direction") == "right_left" else "right"
+            here = _L if entry.get("play_direction") == "right_left" else _R
         left = entry.get("left_team_id")
         file_direction[pid] = here
         actual[pid] = here
         if here is not None and left is not None and home_id is not None:
-            actual[pid] = "right" if str(left) == home_id else "left"
+            actual[pid] = _R if str(left) == home_id else _L
         t0 = _parse_utc(entry.get("start_time"), f"{where_meta}: period {pid} start_time")
         t1 = _parse_utc(entry.get("end_time"), f"{where_meta}: period {pid} end_time")
         meta_periods.append(
@@ -643,7 +644,7 @@ def read_cdf(
         )
     for pid in np.unique(period_ids).tolist():
         if pid not in file_direction:
-            file_direction[pid] = actual[pid] = "right" if pid != 5 else None
+            file_direction[pid] = actual[pid] = _R if pid != 5 else None
             meta_periods.append(PeriodInfo(id=pid))
     meta_periods.sort(key=lambda p: p.id)
     if standardized:
@@ -710,7 +711,7 @@ def read_cdf(
             pitch_z=np.concatenate([np.full(len(person_track), np.nan), ball[bi, 2]]),
             fps=fps,
             pitch_size=(length, width),
-            meta=meta.to_dict(),
+            meta=meta,
         )
     except DataError as e:
         raise DataError(f"{tracking}: {e}") from None

@@ -43,7 +43,7 @@ import pandas as pd
 from touchline.errors import DataError, DependencyError
 from touchline.io._common import BALL_TRACK_ID, build_tracks, period_of_rows, utc_iso
 from touchline.io.meta import (
-    Direction,
+    AttackDirection,
     PeriodInfo,
     PlayerInfo,
     TeamInfo,
@@ -101,12 +101,13 @@ KLOPPY_PROVIDERS: dict[str, _Loader] = {
 
 _ALIASES = {"second_spectrum": "secondspectrum", "stats_perform": "statsperform", "dfl": "sportec"}
 
-_PERIOD_DIRECTIONS: dict[str, dict[int, Direction]] = {
+_R, _L = AttackDirection.RIGHT, AttackDirection.LEFT
+_PERIOD_DIRECTIONS: dict[str, dict[int, AttackDirection]] = {
     # kloppy orientation -> which way the home team (team 0) attacks in each period.
-    "HOME_AWAY": {1: "right", 2: "left", 3: "right", 4: "left"},
-    "AWAY_HOME": {1: "left", 2: "right", 3: "left", 4: "right"},
-    "STATIC_HOME_AWAY": {1: "right", 2: "right", 3: "right", 4: "right"},
-    "STATIC_AWAY_HOME": {1: "left", 2: "left", 3: "left", 4: "left"},
+    "HOME_AWAY": {1: _R, 2: _L, 3: _R, 4: _L},
+    "AWAY_HOME": {1: _L, 2: _R, 3: _L, 4: _R},
+    "STATIC_HOME_AWAY": {1: _R, 2: _R, 3: _R, 4: _R},
+    "STATIC_AWAY_HOME": {1: _L, 2: _L, 3: _L, 4: _L},
 }
 
 
@@ -144,7 +145,7 @@ def load_tracking(provider: str, **files_and_options: Any) -> Tracks:
     >>> files = pathlib.Path(kloppy.__file__).parent / "tests" / "files"
     >>> t = load_tracking("metrica", home_data=files / "metrica_home.csv",
     ...                   away_data=files / "metrica_away.csv")
-    >>> t.meta["source"], len(t.frames), t.meta["attack_direction"]
+    >>> t.meta.source, len(t.frames), t.meta.to_dict()["attack_direction"]
     ('metrica', 6, {'1': 'right', '2': 'left'})
     >>> load_tracking("nosuch", raw_data="x")
     Traceback (most recent call last):
@@ -243,7 +244,7 @@ def from_kloppy(dataset: Any, *, pitch: tuple[float, float] | None = None) -> Tr
     0      1         0       ball    -1  47.7456  41.6779
     1      1         1     player     0   0.0861  35.1982
     2      1         2     player     0  34.2804  23.5810
-    >>> t.meta["teams"]["0"]["name"], t.meta["players"]["1"]["jersey"]
+    >>> t.meta.teams[0].name, t.meta.players[1].jersey
     ('Home', 11)
     """
     return _from_kloppy(dataset, pitch=pitch, files=())
@@ -430,7 +431,7 @@ def _from_kloppy(
         pitch_z=np.concatenate([np.full(fi.size, np.nan), ball[bi, 2] * mapping.z_scale]),
         fps=float(md.frame_rate) if md.frame_rate else None,
         pitch_size=(mapping.length, mapping.width),
-        meta=meta.to_dict(),
+        meta=meta,
     )
 
 
@@ -638,7 +639,9 @@ def _frame_bound(
     return int(reduce(frame_id[rows])) if rows.any() else None
 
 
-def _orientation_directions(orientation: Any, period_ids: list[int]) -> dict[int, Direction | None]:
+def _orientation_directions(
+    orientation: Any, period_ids: list[int]
+) -> dict[int, AttackDirection | None]:
     table = _PERIOD_DIRECTIONS.get(getattr(orientation, "name", ""), {})
     return {int(p): table.get(int(p)) for p in period_ids}
 
@@ -654,9 +657,9 @@ def to_kloppy(tracks: Tracks) -> Any:
     Coordinates are metres in kloppy's metric pitch dimensions with the origin at the centre and
     y up (the CDF convention), on ``tracks.pitch_size``. Teams 0 and 1 become the home and away
     ``Team`` s, their tracks ``Player`` s (ids, names and shirt numbers from
-    ``meta["players"]``; goalkeepers get ``PositionType.Goalkeeper``), track 0 (class
+    ``meta.players``; goalkeepers get ``PositionType.Goalkeeper``), track 0 (class
     ``"ball"``) the ball with its ``pitch_z`` height. Periods and orientation come from the
-    metadata (``period`` column, ``meta["periods"]``, ``meta["attack_direction"]``); frame
+    metadata (``period`` column, ``meta.periods``, ``meta.attack_direction``); frame
     timestamps are ``time`` minus the period's start. Rows of referees and of people without
     a team are not exported.
 
@@ -675,7 +678,7 @@ def to_kloppy(tracks: Tracks) -> Any:
     """
     kd = _kloppy("kloppy.domain")
     df = tracks.df
-    meta = TrackingMeta.from_dict(tracks.meta)
+    meta = tracks.meta
     length, width = tracks.pitch_size
     if tracks.fps is None:
         raise DataError("to_kloppy: the tracks table has no fps (kloppy needs a frame rate)")
@@ -830,7 +833,7 @@ def _position(kd: Any, name: str | None, goalkeeper: bool) -> Any:
 
 
 def _orientation_of(
-    kd: Any, direction: Mapping[int, Direction | None], period_ids: list[int]
+    kd: Any, direction: Mapping[int, AttackDirection | None], period_ids: list[int]
 ) -> Any:
     """The kloppy orientation that gives these per-period directions of the home team."""
     wanted = {p: direction.get(p) for p in period_ids if p != 5}

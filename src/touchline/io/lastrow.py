@@ -31,7 +31,7 @@ import pandas as pd
 from touchline.errors import DataError
 from touchline.io._common import BALL_TRACK_ID, build_tracks, existing_file
 from touchline.io.meta import (
-    Direction,
+    AttackDirection,
     PeriodInfo,
     PlayerInfo,
     TeamInfo,
@@ -92,8 +92,8 @@ def read_lastrow(
     3      1         0        ball    -1   105.52     34.0
     4      1         1      player     0    64.05     34.0
     5      1         2  goalkeeper     1   103.95     34.0
-    >>> t.meta["attack_direction"], t.meta["players"]["2"]["provider_id"]
-    ({'1': 'right'}, '3')
+    >>> t.meta.attack_direction[1].value, t.meta.players[2].provider_id
+    ('right', '3')
     """
     path = existing_file(path, "LastRow CSV")
     try:
@@ -200,7 +200,7 @@ def read_lastrow(
         period=np.ones(len(frame), np.int8),
         fps=fps,
         pitch_size=geometry.dims.size,
-        meta=meta.to_dict(),
+        meta=meta,
     )
 
 
@@ -255,7 +255,7 @@ def _first_int(df: pd.DataFrame, column: str, rows: np.ndarray) -> int | None:
 
 def _attack_direction(
     frame: np.ndarray, xy: np.ndarray, is_ball: np.ndarray, team: np.ndarray, pitch: Pitch
-) -> Direction | None:
+) -> AttackDirection | None:
     """Towards the goal the ball ends the play in, else from where the teams stand."""
     ball = xy[is_ball]
     ball_frames = frame[is_ball]
@@ -263,9 +263,9 @@ def _attack_direction(
     if ok.any():
         x_end = float(ball[ok][np.argmax(ball_frames[ok]), 0])
         if x_end < pitch.length / 3:
-            return "left"
+            return AttackDirection.LEFT
         if x_end > 2 * pitch.length / 3:
-            return "right"
+            return AttackDirection.RIGHT
     people = ~is_ball
     df = pd.DataFrame(
         {"team": team[people], "class_name": "player", "pitch_x": xy[people, 0]}
@@ -278,13 +278,15 @@ def _goalkeepers(
     xy: np.ndarray,
     track_id: np.ndarray,
     team: np.ndarray,
-    direction: Direction | None,
+    direction: AttackDirection | None,
     pitch: Pitch,
 ) -> set[int]:
     """Track ids of the goalkeepers found (at most one per team); none without a direction."""
     if direction is None:
         return set()
-    attacked = np.array([pitch.length if direction == "right" else 0.0, pitch.width / 2])
+    attacked = np.array(
+        [pitch.length if direction is AttackDirection.RIGHT else 0.0, pitch.width / 2]
+    )
     own_goal = {0: np.array([pitch.length, pitch.width]) - attacked, 1: attacked}
     out: set[int] = set()
     for k in (0, 1):

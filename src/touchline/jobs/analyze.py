@@ -8,7 +8,7 @@ match.
   ``player`` (possessor), ``controlled``, ``edg``, ``edg_smooth``, ``space`` (share of the
   pitch the team in possession controls);
 * ``edg.png`` -- EDG over time (raw and smoothed), with the key frames, the goals found
-  (:func:`~touchline.analytics.possession.goal_events`) and ``meta["events"]`` marked;
+  (:func:`~touchline.analytics.possession.goal_events`) and ``meta.extra["events"]`` marked;
 * per key frame ``f``: ``frame_<f>.png`` (players, ids, velocity arrows, Voronoi cells),
   ``pitch_control_<f>.png`` and ``edg_map_<f>.png`` (EDG with the ball moved over the pitch,
   the players where they are);
@@ -24,9 +24,9 @@ written atomically.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +39,74 @@ from touchline.analytics.possession import goal_events, possession
 from touchline.analytics.state import GameStates
 from touchline.analytics.value import ValueSurface, load_surface
 from touchline.tracks import Tracks
-from touchline.utils.files import atomic_path, write_json_atomic, write_text_atomic
+from touchline.utils.checkpoint import Checkpoint, fingerprint
+from touchline.utils.files import atomic_path, write_json_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["analyze_tracks", "top_moments"]
+__all__ = ["AnalyzeResult", "EdgSettings", "Moment", "SurfaceInfo", "analyze_tracks", "top_moments"]
 
 Progress = Callable[[str, int, int], Any]
 CHUNK = 2000
 """Frames per checkpointed chunk of the EDG series."""
 
 
-def top_moments(series: pd.DataFrame, n: int = 5, min_gap: float = 5.0) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Moment(JsonResult):
+    """A frame of high smoothed EDG: its time (s), the team in possession and the EDG."""
+
+    frame: int
+    time: float
+    team: int
+    edg: float
+
+
+@dataclass(frozen=True)
+class SurfaceInfo(JsonResult):
+    """The value surface used: name, where it came from, grid shape."""
+
+    name: str
+    source: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EdgSettings(JsonResult):
+    """The EDG parameters used (of :class:`EdgParams`)."""
+
+    move_scale: float
+    discount: float
+    counter: float
+    grid: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class AnalyzeResult(JsonResult):
+    """What :func:`analyze_tracks` found (``summary.json``); team keys are ``"0"``/``"1"``."""
+
+    frames: int
+    duration_s: float
+    people: int
+    ball_frames: int
+    surface: SurfaceInfo
+    params: EdgSettings
+    possession: dict[str, float]  # share of the frames per team
+    edg_mean: dict[str, float | None]
+    edg_frames: int
+    goals: list[dict[str, Any]]  # as :func:`~touchline.analytics.possession.goal_events`
+    top_moments: list[Moment]
+    key_frames: list[int]
+    outputs: list[str]
+    resumed_frames: int
+    warnings: list[str]
+    timings: dict[str, float]  # seconds per stage and ``total_s``
+
+
+def top_moments(series: pd.DataFrame, n: int = 5, min_gap: float = 5.0) -> list[Moment]:
     """The ``n`` highest smoothed-EDG frames at least ``min_gap`` seconds apart.
 
     >>> s = pd.DataFrame({"frame": range(6), "time": [0, 1, 2, 10, 11, 12], "team": 0,
     ...                   "edg_smooth": [0.1, 0.5, 0.2, 0.3, 0.1, 0.0]})
-    >>> [m["frame"] for m in top_moments(s, n=3, min_gap=5)]
+    >>> [m.frame for m in top_moments(s, n=3, min_gap=5)]
     [1, 3]
     """
     v = series["edg_smooth"].to_numpy(np.float64)
@@ -66,12 +119,12 @@ def top_moments(series: pd.DataFrame, n: int = 5, min_gap: float = 5.0) -> list[
         if all(abs(t[k] - t[j]) >= min_gap for j in picked):
             picked.append(k)
     return [
-        {
-            "frame": int(series["frame"].iloc[k]),
-            "time": round(float(t[k]), 3),
-            "team": int(series["team"].iloc[k]),
-            "edg": round(float(v[k]), 5),
-        }
+        Moment(
+            frame=int(series["frame"].iloc[k]),
+            time=round(float(t[k]), 3),
+            team=int(series["team"].iloc[k]),
+            edg=round(float(v[k]), 5),
+        )
         for k in picked
     ]
 
@@ -79,13 +132,12 @@ def top_moments(series: pd.DataFrame, n: int = 5, min_gap: float = 5.0) -> list[
 def _fingerprint(states: GameStates, surface: ValueSurface, params: EdgParams) -> str:
     """Everything the EDG series depends on: the game states (positions, velocities, teams,
     keepers, ball, directions, times, pitch), the surface and the parameters."""
-    h = hashlib.sha256()
-    for arr in (states.frames, states.times, states.ids, states.team, states.goalkeeper,
-                states.xy, states.vel, states.ball, states.direction, states.period,
-                surface.values):  # fmt: skip
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(repr((states.pitch.length, states.pitch.width, params)).encode())
-    return h.hexdigest()[:16]
+    return fingerprint(
+        [states.frames, states.times, states.ids, states.team, states.goalkeeper, states.xy,
+         states.vel, states.ball, states.direction, states.period, surface.values],
+        [states.pitch.length, states.pitch.width],
+        params,
+    )  # fmt: skip
 
 
 def _series_resumable(
@@ -98,17 +150,12 @@ def _series_resumable(
     progress: Progress | None,
 ) -> tuple[pd.DataFrame, int]:
     """EDG over every frame, in chunks checkpointed under ``partial``; returns (series, resumed)."""
-    partial.mkdir(parents=True, exist_ok=True)
-    stamp = partial / "key.txt"
-    if not stamp.exists() or stamp.read_text().strip() != key:
-        for f in partial.glob("chunk_*.parquet"):
-            f.unlink()
-        write_text_atomic(stamp, key + "\n")
+    ck = Checkpoint(partial, key)
     n = len(states)
     parts, resumed = [], 0
     for c, start in enumerate(range(0, n, CHUNK)):
         rows = states.frames[start : start + CHUNK]
-        f = partial / f"chunk_{c:05d}.parquet"
+        f = ck.path(f"chunk_{c:05d}.parquet")
         if f.exists():
             part = pd.read_parquet(f)
             resumed += len(part)
@@ -144,7 +191,7 @@ def analyze_tracks(
     smooth_seconds: float = 1.0,
     ball_grid: tuple[int, int] = (35, 22),
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> AnalyzeResult:
     """Analyse a play or a match (see the module docstring); returns the summary.
 
     Args:
@@ -200,7 +247,7 @@ def analyze_tracks(
 
     moments = top_moments(table.assign(team=series["team"]), n=5)
     if key_frames is None:
-        key_frames = [moments[0]["frame"]] if moments else [int(states.frames[-1])]
+        key_frames = [moments[0].frame] if moments else [int(states.frames[-1])]
     t0 = time.perf_counter()
     events = _events(tracks) + [(g["time"], f"goal (team {g['team']})") for g in goals]
     figures = _plots(states, tracks, poss, table, surf, p, list(key_frames), ball_grid, out, events)
@@ -218,36 +265,31 @@ def analyze_tracks(
         for t in (0, 1)
         for v in [series["edg"].to_numpy()[series["team"].to_numpy() == t]]
     }
-    summary: dict[str, Any] = {
-        "frames": len(states),
-        "duration_s": round(float(states.times[-1] - states.times[0]), 3),
-        "people": int(states.ids.size),
-        "ball_frames": int(np.isfinite(states.ball).all(axis=1).sum()),
-        "surface": {"name": surf.name, "source": surf.source, "shape": list(surf.shape)},
-        "params": {
-            "move_scale": p.move_scale,
-            "discount": p.discount,
-            "counter": p.counter,
-            "grid": list(p.grid),
-        },
-        "possession": {str(k): v for k, v in poss.share().items()},
-        "edg_mean": edg_by_team,
-        "edg_frames": int(np.isfinite(series["edg"]).sum()),
-        "goals": goals,
-        "top_moments": moments,
-        "key_frames": [int(f) for f in key_frames],
-        "outputs": ["edg.csv", "summary.json", *figures],
-        "resumed_frames": resumed,
-        "warnings": warnings,
-        "timings": {k: round(v, 2) for k, v in timings.items()},
-    }
-    summary["timings"]["total_s"] = round(time.perf_counter() - t_start, 2)
-    write_json_atomic(out / "summary.json", summary)
+    timings["total_s"] = time.perf_counter() - t_start
+    summary = AnalyzeResult(
+        frames=len(states),
+        duration_s=round(float(states.times[-1] - states.times[0]), 3),
+        people=int(states.ids.size),
+        ball_frames=int(np.isfinite(states.ball).all(axis=1).sum()),
+        surface=SurfaceInfo(surf.name, surf.source, tuple(surf.shape)),
+        params=EdgSettings(p.move_scale, p.discount, p.counter, p.grid),
+        possession={str(k): v for k, v in poss.share().items()},
+        edg_mean=edg_by_team,
+        edg_frames=int(np.isfinite(series["edg"]).sum()),
+        goals=goals,
+        top_moments=moments,
+        key_frames=[int(f) for f in key_frames],
+        outputs=["edg.csv", "summary.json", *figures],
+        resumed_frames=resumed,
+        warnings=warnings,
+        timings={k: round(v, 2) for k, v in timings.items()},
+    )
+    write_json_atomic(out / "summary.json", summary.to_json())
     return summary
 
 
 def _events(tracks: Tracks) -> list[tuple[float, str]]:
-    ev = tracks.meta.get("events") or []
+    ev = tracks.meta.extra.get("events") or []
     outl = []
     for e in ev:
         if isinstance(e, dict) and "time" in e:
@@ -292,12 +334,12 @@ def _plots(
     t = table["time"].to_numpy(np.float64)
     events = events + [(float(states.times[states.index(f)]), f"frame {f}") for f in key_frames]
     team_of = table["team"].to_numpy(np.int64)
-    names = tracks.meta.get("teams") or {}
+    names = {k: t.name for k, t in tracks.meta.teams.items()}
     for team in (0, 1):
         mine = team_of == team
         if not mine.any():
             continue
-        name = (names.get(str(team)) or {}).get("name") or f"team {team}"
+        name = names.get(team) or f"team {team}"
         plot_series(
             t, np.where(mine, table["edg"].to_numpy(np.float64), np.nan), ax,
             smooth=np.where(mine, table["edg_smooth"].to_numpy(np.float64), np.nan),

@@ -19,8 +19,8 @@ Every file is written atomically.
 >>> from touchline.video import write_image
 >>> d = Path(tempfile.mkdtemp())
 >>> _ = write_image(d / "flat.png", np.full((180, 320, 3), 90, np.uint8))
->>> summary = calibrate_path(d / "flat.png", d / "out")
->>> summary["frames"], summary["calibrated"], sorted(p.name for p in (d / "out").iterdir())
+>>> res = calibrate_path(d / "flat.png", d / "out")
+>>> res.frames, res.calibrated, sorted(p.name for p in (d / "out").iterdir())
 (1, 0, ['calibration.json', 'homographies.npz', 'overlay', 'topdown'])
 """
 
@@ -30,7 +30,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,25 @@ from touchline.calib.calibrator import CalibrationResult, Calibrator, smooth_tra
 from touchline.errors import DataError
 from touchline.types import Calibration
 from touchline.utils.files import write_bytes_atomic, write_text_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["calibrate_path", "calibration_npz", "calibration_records"]
+__all__ = ["CalibrateResult", "calibrate_path", "calibration_npz", "calibration_records"]
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class CalibrateResult(JsonResult):
+    """What :func:`calibrate_path` did: frames, calibrated frames, cuts, statuses and speed."""
+
+    source: str
+    out: str
+    frames: int
+    calibrated: int
+    cuts: int
+    statuses: dict[str, int]  # frames per calibration status
+    seconds: float
+    fps: float | None
 
 
 def calibration_records(
@@ -104,11 +119,11 @@ def calibrate_path(
     overlay: bool = True,
     topdown: bool = True,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> CalibrateResult:
     """Calibrate a video, an image or a folder of images and write the outputs (see module).
 
     A folder of images is treated as a sequence (consecutive frames, temporal smoothing and
-    cut detection apply); a single image is calibrated on its own. Returns a summary dict.
+    cut detection apply); a single image is calibrated on its own.
     """
     import cv2
 
@@ -189,20 +204,17 @@ def calibrate_path(
                     write_image(out / "topdown" / f"{stem}.png", td)
                 if progress:
                     progress("render", k + 1, len(cals))
-    n_ok = sum(c.is_valid for c in cals)
-    return {
-        "source": str(src),
-        "out": str(out),
-        "frames": len(cals),
-        "calibrated": n_ok,
-        "cuts": sum(c.cut for c in cals),
-        "statuses": {
-            s: sum(c.status.value == s for c in cals)
-            for s in sorted({c.status.value for c in cals})
-        },
-        "seconds": round(seconds, 3),
-        "fps": round(len(cals) / seconds, 2) if seconds > 0 else None,
-    }
+    statuses = sorted({c.status.value for c in cals})
+    return CalibrateResult(
+        source=str(src),
+        out=str(out),
+        frames=len(cals),
+        calibrated=sum(c.is_valid for c in cals),
+        cuts=sum(c.cut for c in cals),
+        statuses={s: sum(c.status.value == s for c in cals) for s in statuses},
+        seconds=round(seconds, 3),
+        fps=round(len(cals) / seconds, 2) if seconds > 0 else None,
+    )
 
 
 def _overlay(image: np.ndarray, c: Calibration, draw: Callable, cv2: Any) -> np.ndarray:

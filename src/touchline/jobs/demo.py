@@ -27,13 +27,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from touchline import __version__
 from touchline.eval.calibration_metrics import iou_whole
 from touchline.eval.tracking_e2e import evaluate_tracks
 from touchline.jobs.calibrate import calibration_records
 from touchline.jobs.pipeline import FootballTracker
-from touchline.jobs.track import track_video
+from touchline.jobs.track import TrackResult, track_video
 from touchline.synth.clip import SynthClip, SynthConfig, synthesize
 from touchline.synth.groundtruth import GroundTruth
 from touchline.tracks import Tracks, read_tracks
@@ -42,6 +43,10 @@ from touchline.utils.files import write_json_atomic, write_text_atomic
 from touchline.video import VideoReader, VideoWriter, write_image
 from touchline.viz.overlay import BoxAnnotator, LabelAnnotator, draw_pitch_lines, warp_to_pitch
 from touchline.viz.radar import Radar, camera_viewport, inset
+
+if TYPE_CHECKING:
+    from touchline.jobs.analyze import AnalyzeResult
+    from touchline.jobs.select import SelectionSummary
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -92,7 +97,7 @@ def run_demo(
     )
     tracks = read_tracks(out / "track" / "tracks.parquet")
     scores = evaluate_tracks(tracks, gt)
-    write_json_atomic(out / "tracking.json", {"scores": scores, "summary": summary})
+    write_json_atomic(out / "tracking.json", {"scores": scores, "summary": summary.to_json()})
     cals = _calibrations(out / "track" / "homographies.npz", clip.size)
     calib = _calibration_report(cals, gt, out)
     radar = Radar(width=420)
@@ -153,7 +158,7 @@ DEMO_SELECTION = {
 
 def _analysis_and_selection(
     out: Path, clip: SynthClip, tracks: Tracks, progress: Progress | None
-) -> tuple[dict, dict]:
+) -> tuple[AnalyzeResult, SelectionSummary]:
     from touchline.jobs.analyze import analyze_tracks
     from touchline.jobs.select import select_frames
     from touchline.select.predict import predict_folder
@@ -234,9 +239,9 @@ def _readme(
     out: Path,
     calib: dict,
     scores: dict,
-    summary: dict,
-    analysis: dict,
-    selection: dict,
+    summary: TrackResult,
+    analysis: AnalyzeResult,
+    selection: SelectionSummary,
 ) -> str:
     n_obj = sum(len(f["objects"]) for f in gt.frames)
     per_frame = n_obj / max(1, len(gt))
@@ -252,7 +257,7 @@ truth except the `synth/` folder.
 
 - Calibration: {calib["calibrated"]} of {calib["frames"]} frames calibrated, mean IoU (whole pitch,
   against the true camera) {calib["iou_whole_mean"]:.3f} (median {calib["iou_whole_median"]:.3f}).
-- Tracking ({summary["tracks"]} tracks of people, {summary["fps"]} frames/s for the whole job):
+- Tracking ({summary.tracks} tracks of people, {summary.fps} frames/s for the whole job):
   HOTA {_pct(scores["hota"])} on image boxes, {_pct(scores["pitch_hota"])} on pitch positions;
   IDF1 {_pct(scores["idf1"])}; median pitch-position error {_m(scores["pitch_error_median_m"])};
   team accuracy {_pct(scores["team_accuracy"])}. The detector was trained on real broadcasts
@@ -282,9 +287,9 @@ truth except the `synth/` folder.
 | `selection.json` | the selection config used (Lightly's format) |
 | `selection/` | `touchline select`: `selection/selection.csv` and `selection/selection.json`, the frames in `selection/frames/`, `selection/label_studio_tasks.json`, `selection/cvat_annotations.xml`, the report `selection/report.html` / `selection/report.pdf` / `selection/report.json` |
 
-- Analysis: possession {_shares(analysis["possession"])}; key frame {analysis["key_frames"][0]}
+- Analysis: possession {_shares(analysis.possession)}; key frame {analysis.key_frames[0]}
   (`analysis/`).
-- Selection: {selection["selected"]} of {selection["samples"]} frames picked for labelling
+- Selection: {selection.selected} of {selection.samples} frames picked for labelling
   (`selection/report.html`).
 
 On average {per_frame:.1f} objects are visible per frame. Motion: {clip.scene_source}.

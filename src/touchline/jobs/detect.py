@@ -9,16 +9,17 @@ Writes into ``out_dir``:
 * with ``overlay``: ``overlay.mp4`` for a video, ``overlay/<name>.png`` for images.
 
 Every file is written atomically. Long videos are resumable: every ``checkpoint_every``
-frames the boxes so far go to ``.detections.partial.parquet``; a rerun with the same
-arguments reuses them and detects only the rest (the overlay is redrawn from them).
+frames the boxes so far go to ``.detect-partial/``; a rerun on the same file with the same
+detector (model, thresholds, classes, tiling) reuses them and detects only the rest (the
+overlay is redrawn from them).
 
 >>> import tempfile, numpy as np
 >>> from pathlib import Path
 >>> from touchline.video import write_image
 >>> d = Path(tempfile.mkdtemp())
 >>> _ = write_image(d / "flat.png", np.full((180, 320, 3), 90, np.uint8))
->>> summary = detect_path(d / "flat.png", d / "out")
->>> summary["frames"], summary["detections"], sorted(p.name for p in (d / "out").iterdir())
+>>> res = detect_path(d / "flat.png", d / "out")
+>>> res.frames, res.detections, sorted(p.name for p in (d / "out").iterdir())
 (1, 0, ['detections.json', 'detections.parquet', 'overlay'])
 """
 
@@ -28,6 +29,7 @@ import io
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +40,28 @@ from touchline.detect.base import BaseDetector
 from touchline.detect.detector import Detector
 from touchline.errors import DataError
 from touchline.types import Detections
+from touchline.utils.checkpoint import Checkpoint, file_identity, fingerprint
 from touchline.utils.files import write_bytes_atomic, write_text_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["detect_path", "detections_table", "read_detections_table"]
+__all__ = ["DetectResult", "detect_path", "detections_table", "read_detections_table"]
 
 Progress = Callable[[str, int, int], None]
 COLUMNS = ("frame", "time", "image", "x1", "y1", "x2", "y2", "confidence", "class_id", "class_name")
-PARTIAL = ".detections.partial.parquet"
+PARTIAL = ".detect-partial"
+
+
+@dataclass(frozen=True)
+class DetectResult(JsonResult):
+    """What :func:`detect_path` did: frames, boxes (per class name) and speed."""
+
+    source: str
+    out: str
+    frames: int
+    detections: int
+    per_class: dict[str, int]
+    seconds: float  # decoding and detection; overlay rendering excluded
+    fps: float | None
 
 
 def detections_table(items: list[tuple[int, float, str, Detections]]) -> pd.DataFrame:
@@ -120,12 +137,8 @@ def detect_path(
     overlay: bool = True,
     checkpoint_every: int = 500,
     progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Detect on a video, an image or a folder of images and write the outputs (see module).
-
-    Returns a summary: frames, detections per class, seconds and frames per second (decoding
-    and detection; overlay rendering excluded).
-    """
+) -> DetectResult:
+    """Detect on a video, an image or a folder of images and write the outputs (see module)."""
     from touchline.video import VideoReader, VideoWriter, image_names, probe, write_image
     from touchline.viz.overlay import BoxAnnotator, LabelAnnotator
 
@@ -133,14 +146,13 @@ def detect_path(
     info = probe(src)
     det = detector or Detector()
     out.mkdir(parents=True, exist_ok=True)
-    partial_path = out / PARTIAL
+    partial = Checkpoint(out / PARTIAL, fingerprint(file_identity(src), detector_key(det)))
     done = pd.DataFrame(columns=list(COLUMNS))
     done_until = -1
-    if partial_path.exists():
-        prev = read_detections_table(partial_path)
-        meta = json.loads((out / (PARTIAL + ".json")).read_text())
-        if meta.get("source") == str(src.resolve()) and meta.get("thresholds") == _thresholds(det):
-            done, done_until = prev, int(meta["done_until"])
+    progress_saved = partial.read_json("progress.json")
+    if progress_saved is not None and partial.has("detections.parquet"):
+        done = read_detections_table(partial.path("detections.parquet"))
+        done_until = int(progress_saved["done_until"])
     is_video = info.kind == "video"
     file_names = [] if is_video else image_names(src)
     boxes_ann, label_ann = (
@@ -174,17 +186,8 @@ def detect_path(
                     write_image(out / "overlay" / f"{Path(name).stem}.png", img)
                 render_seconds += time.perf_counter() - r0
             if is_video and (k + 1) % checkpoint_every == 0 and fr.index > done_until:
-                write_bytes_atomic(partial_path, _parquet_bytes(detections_table(items)))
-                write_text_atomic(
-                    out / (PARTIAL + ".json"),
-                    json.dumps(
-                        {
-                            "source": str(src.resolve()),
-                            "thresholds": _thresholds(det),
-                            "done_until": fr.index,
-                        }
-                    ),
-                )
+                partial.write_bytes("detections.parquet", _parquet_bytes(detections_table(items)))
+                partial.write_json("progress.json", {"done_until": fr.index})
             if progress:
                 progress("detect", k + 1, max(n_total, k + 1))
     finally:
@@ -221,17 +224,29 @@ def detect_path(
         "frames": per_frame,
     }
     write_text_atomic(out / "detections.json", json.dumps(doc) + "\n")
-    for p in (partial_path, out / (PARTIAL + ".json")):
-        p.unlink(missing_ok=True)
+    partial.clear()
     counts = table["class_name"].value_counts()
+    return DetectResult(
+        source=str(src),
+        out=str(out),
+        frames=len(items),
+        detections=len(table),
+        per_class={c: int(counts.get(c, 0)) for c in names},
+        seconds=round(seconds, 3),
+        fps=round(len(items) / seconds, 2) if seconds > 0 else None,
+    )
+
+
+def detector_key(det: Any) -> dict[str, Any]:
+    """What a detector's boxes depend on (model, thresholds, classes, tiling), for
+    checkpoint keys."""
     return {
-        "source": str(src),
-        "out": str(out),
-        "frames": len(items),
-        "detections": len(table),
-        "per_class": {c: int(counts.get(c, 0)) for c in names},
-        "seconds": round(seconds, 3),
-        "fps": round(len(items) / seconds, 2) if seconds > 0 else None,
+        "detector": type(det).__name__,
+        "model": fingerprint(getattr(det, "meta", None)),
+        "threshold": getattr(det, "threshold", None),
+        "class_thresholds": getattr(det, "class_thresholds", None),
+        "classes": getattr(det, "classes", None),
+        "tile": getattr(det, "tile", None),
     }
 
 

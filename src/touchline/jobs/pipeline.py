@@ -27,7 +27,7 @@ Example:
     >>> import tempfile
     >>> clip = synthesize(SynthConfig(seconds=0.6, size=(480, 270), seed=3), tempfile.mkdtemp())
     >>> tracks = FootballTracker()(clip.video)
-    >>> len(tracks.frames), tracks.df["track_id"].nunique() > 5, tracks.meta["source"] == str(clip.video)
+    >>> len(tracks.frames), tracks.df["track_id"].nunique() > 5, tracks.meta.source == str(clip.video)
     (15, True, True)
 """
 
@@ -42,9 +42,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline import calib
+from touchline.protocols import Calibrator, Detector, Tracker
+from touchline.track.appearance import appearance_features
+from touchline.track.combined import PeopleAndBallTracker
 from touchline.track.finish import FinishConfig, finish_tracks
+from touchline.track.teams import TeamAssigner, TeamConfig
+from touchline.track.tracker import Tracker as TrackerImpl
+from touchline.track.tracker import TrackerConfig
 from touchline.tracks import Tracks, TracksBuilder
-from touchline.types import Calibration, CalibrationStatus, Detections
+from touchline.types import Calibration, Detections
 
 __all__ = ["FootballTracker", "FrameTracks", "Measurement", "TrackCollector"]
 
@@ -86,27 +93,21 @@ class FrameTracks:
         return self.measurement.calibration
 
 
-class _Feed:
-    """An iterator fed one item at a time, so a streaming generator can be driven per frame."""
-
-    def __init__(self) -> None:
-        self.item: Any = None
-
-    def __iter__(self) -> Iterator[Any]:
-        while self.item is not None:
-            item, self.item = self.item, None
-            yield item
-
-
 class FootballTracker:
     """Soccer broadcast frames in, player/referee/ball tracks with teams and pitch positions out.
 
     Args:
-        detector: a :class:`~touchline.detect.BaseDetector` (default: the shipped model).
-        calibrator: a :class:`~touchline.calib.Calibrator` (default: the shipped model), or
-            ``False`` to track in image space only.
-        tracker: a :class:`Tracker` (default settings at ``fps``).
-        teams: a :class:`~touchline.track.teams.TeamAssigner` (default settings), or ``False``.
+        detector: a :class:`touchline.protocols.Detector` (default: the shipped model).
+        calibrator: a :class:`touchline.protocols.Calibrator` (default: the shipped model in a
+            :class:`~touchline.calib.CalibrationStream`; a plain
+            :class:`~touchline.calib.Calibrator` is wrapped in one), or
+            :class:`~touchline.calib.CameraMotionOnly` to track in image space.
+        tracker: a :class:`touchline.protocols.Tracker` (default: a
+            :class:`~touchline.track.PeopleAndBallTracker` at ``fps``: the person tracker and
+            the ball tracker side by side; the calibrator measures the camera motion and cuts
+            and passes them on).
+        teams: a :class:`~touchline.track.teams.TeamAssigner` (default settings at ``fps``).
+        assign_teams: ``False`` leaves every ``team`` at -1.
         finish: how the table is finished at the end of a clip (durations in seconds); ``None``
             keeps the raw per-frame table.
         fps: frame rate of the frames given as arrays (a video's own rate wins).
@@ -121,64 +122,60 @@ class FootballTracker:
     def __init__(
         self,
         *,
-        detector: Any = None,
-        calibrator: Any = None,
-        tracker: Any = None,
-        teams: Any = None,
+        detector: Detector | None = None,
+        calibrator: Calibrator | calib.Calibrator | None = None,
+        tracker: Tracker | None = None,
+        teams: TeamAssigner | None = None,
+        assign_teams: bool = True,
         finish: FinishConfig | None = FinishConfig(),  # noqa: B008 (frozen)
         fps: float = 25.0,
         parallel: bool = True,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from touchline.calib.calibrator import Calibrator
-        from touchline.calib.model import KeypointModel
-        from touchline.detect import Detector
-        from touchline.track.teams import TeamAssigner
-        from touchline.track.tracker import Tracker, TrackerConfig
+        from touchline.detect import Detector as ShippedDetector
 
         self.fps = float(fps)
         # In parallel, each model gets one core (two sessions with two threads each fight
         # over two cores: measured 18.8 against 11.3 frames/s on the DFL clip).
         threads = 1 if parallel else None
-        self.detector = detector if detector is not None else Detector(threads=threads)
-        self.calibrator = (
-            None
-            if calibrator is False
-            else (calibrator or Calibrator(KeypointModel(threads=threads)))
-        )
+        self.detector: Detector = detector or ShippedDetector(threads=threads)
+        if calibrator is None:
+            calibrator = calib.Calibrator(calib.KeypointModel(threads=threads))
+        if isinstance(calibrator, calib.Calibrator):
+            calibrator = calib.CalibrationStream(calibrator)
+        self.calibrator: Calibrator = calibrator
         # The calibrator measures camera motion and cuts: the tracker need not do it again.
         self._own_tracker = tracker is None
-        self.tracker = tracker or Tracker(TrackerConfig(fps=self.fps, camera_motion=False))
-        self.teams = None if teams is False else (teams or TeamAssigner())
+        self.tracker: Tracker = tracker or self._default_tracker()
+        self._own_teams = teams is None
+        self.teams = (teams or TeamAssigner(TeamConfig(fps=self.fps))) if assign_teams else None
         self.finish = finish
         self.image_size: tuple[int, int] | None = None
         self._pool = ThreadPoolExecutor(1, "touchline-calibrate") if parallel else None
         self.reset()
 
     def set_fps(self, fps: float | None) -> None:
-        """The source's frame rate (ignored when unknown); the default tracker follows it."""
-        from touchline.track.tracker import Tracker, TrackerConfig
-
+        """The source's frame rate (ignored when unknown); the default tracker and team
+        assigner follow it."""
         if not fps or fps <= 0 or fps == self.fps:
             return
         self.fps = float(fps)
         if self._own_tracker:
-            self.tracker = Tracker(TrackerConfig(fps=self.fps, camera_motion=False))
+            self.tracker = self._default_tracker()
+        if self._own_teams and self.teams is not None:
+            self.teams = TeamAssigner(TeamConfig(fps=self.fps))
+
+    def _default_tracker(self) -> PeopleAndBallTracker:
+        return PeopleAndBallTracker(TrackerImpl(TrackerConfig(fps=self.fps)))
 
     def reset(self) -> None:
         """Start a new clip: forget tracks, teams and the calibration history."""
-        from touchline.calib.motion import CutDetector
-
         self.tracker.reset()
+        self.calibrator.reset()
         self.image_size = None
         if self.teams is not None:
             self.teams = type(self.teams)(self.teams.config)
-        self._feed = _Feed()
-        self._calib_stream: Iterator[Any] | None = None
-        if self.calibrator is not None:
-            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed, prefetch=0))
-        self._cuts = CutDetector() if self.calibrator is None else None
         self._frame = -1
         self.timings: dict[str, float] = {
             "detect": 0.0,
@@ -190,27 +187,16 @@ class FootballTracker:
     # ---- halves ------------------------------------------------------------------------------
     def resync(self, previous: np.ndarray | None = None) -> None:
         """Restart the camera history after frames were replayed from a checkpoint: the
-        calibration stream and the cut/motion detector see ``previous`` (the last replayed
-        frame) again, so the next frame gets its camera motion and temporal context."""
-        from touchline.calib.motion import CutDetector
-
-        self._feed = _Feed()
-        if self.calibrator is not None:
-            self._calib_stream = iter(self.calibrator.calibrate_frames(self._feed, prefetch=0))
-            if previous is not None:
-                self._feed.item = previous
-                next(self._calib_stream)
-        else:
-            self._cuts = CutDetector()
-            if previous is not None:
-                self._cuts.update(previous)
+        calibrator sees ``previous`` (the last replayed frame) again, so the next frame gets
+        its camera motion and temporal context."""
+        self.calibrator.reset()
+        if previous is not None:
+            self.calibrator.update(previous)
 
     def _calibrate(self, image: np.ndarray) -> tuple[Calibration, F64 | None, float]:
         t0 = _time.perf_counter()
-        assert self._calib_stream is not None
-        self._feed.item = image
-        res = next(self._calib_stream)
-        return res.calibration, res.motion, _time.perf_counter() - t0
+        step = self.calibrator.update(image)
+        return step.calibration, step.motion, _time.perf_counter() - t0
 
     def measure(self, image: np.ndarray) -> Measurement:
         """Detect, calibrate and describe one BGR frame (the expensive half).
@@ -219,29 +205,13 @@ class FootballTracker:
         runs: both spend most of their time in onnxruntime and OpenCV, which release the GIL,
         so the two cores are both busy.
         """
-        from touchline.track.appearance import appearance_features
-
         t0 = _time.perf_counter()
-        future = None
-        if self._calib_stream is not None and self._pool is not None:
-            future = self._pool.submit(self._calibrate, image)
+        future = self._pool.submit(self._calibrate, image) if self._pool is not None else None
         dets = self.detector.detect(image)
         t_det = _time.perf_counter() - t0
-        if future is not None:
-            calibration, motion, t_cal = future.result()
-        elif self._calib_stream is not None:
-            calibration, motion, t_cal = self._calibrate(image)
-        else:
-            t1 = _time.perf_counter()
-            assert self._cuts is not None
-            cut = self._cuts.update(image)
-            last = self._cuts.last
-            motion = None if cut or last is None else last.motion.G
-            h, w = image.shape[:2]
-            calibration = replace(
-                Calibration.uncalibrated(CalibrationStatus.FAILED, image_size=(w, h)), cut=cut
-            )
-            t_cal = _time.perf_counter() - t1
+        calibration, motion, t_cal = (
+            future.result() if future is not None else self._calibrate(image)
+        )
         t2 = _time.perf_counter()
         feats = appearance_features(image, dets.xyxy)
         dets = replace(dets, embedding=feats)

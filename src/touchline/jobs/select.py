@@ -30,9 +30,7 @@ config and embeddings are unchanged), so a rerun continues where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +68,7 @@ from touchline.select.predictions import FramePredictions, Task, read_prediction
 from touchline.select.report import ReportData, build_report
 from touchline.select.scores import compute_scores
 from touchline.select.strategies import (
+    StopReason,
     Threshold,
     aggregate_sequences,
     objective_from_entry,
@@ -78,20 +77,48 @@ from touchline.select.strategies import (
     threshold_mask,
 )
 from touchline.select.types import Sample
+from touchline.utils.checkpoint import Checkpoint, fingerprint
 from touchline.utils.files import write_json_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["SelectionRun", "select_frames"]
+__all__ = ["EmbeddingInfo", "SelectionRun", "SelectionSummary", "select_frames"]
 
 Progress = Callable[[str, int, int], Any]
 
 
-@dataclass
+@dataclass(frozen=True)
+class EmbeddingInfo(JsonResult):
+    """The embedding model used and its dimension."""
+
+    model: str
+    dim: int
+
+
+@dataclass(frozen=True)
+class SelectionSummary(JsonResult):
+    """The counts, strategies, timings (s per step) and outputs of a run (``summary.json``)."""
+
+    input: str
+    samples: int
+    kind: str  # "frames" or "objects of <task>"
+    candidates: int
+    selected: int
+    stop_reason: StopReason
+    resumed_picks: int
+    sequence_length: int
+    strategies: list[str]
+    embedding: EmbeddingInfo
+    timings_s: dict[str, float]
+    outputs: list[str]
+
+
+@dataclass(frozen=True)
 class SelectionRun:
-    """What :func:`select_frames` decided (also written to ``summary.json``)."""
+    """What :func:`select_frames` decided: the samples, the indices picked, the summary."""
 
     samples: list[Sample]
     selected: NDArray[np.int64]
-    summary: dict[str, Any]
+    summary: SelectionSummary
 
 
 def _tasks_needed(cfg: SelectionConfig, object_level: str | None) -> list[str]:
@@ -136,20 +163,8 @@ def _boxes(
     return out
 
 
-def _fingerprint(*parts: Any) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        if isinstance(p, np.ndarray):
-            h.update(np.ascontiguousarray(p).tobytes())
-        elif isinstance(p, list) and any(isinstance(x, np.ndarray) for x in p):
-            h.update(_fingerprint(*p).encode())
-        else:
-            h.update(json.dumps(p, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:16]
-
-
 def _digestible(values: Any) -> Any:
-    """An input as something :func:`_fingerprint` hashes (arrays as bytes, the rest as JSON)."""
+    """An input as something :func:`fingerprint` hashes (arrays as bytes, the rest as JSON)."""
     if values is None:
         return None
     if isinstance(values, tuple):
@@ -280,18 +295,19 @@ def select_frames(
     ]
     n_frames = cfg.samples_to_select(n_all)
     n = n_frames if groups is None else -(-n_frames // length)
-    partial = out / ".select-partial"
     # every resolved input is part of the key: changed predictions, metadata or embeddings
     # (another model) start the greedy pass afresh instead of replaying stale picks
-    key = _fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb, object_level, seed,
-                       *(_digestible(v) for v in values), *(_digestible(q) for q in queries))  # fmt: skip
-    pre = _resume(partial, key)
+    key = fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb, object_level, seed,
+                      *(_digestible(v) for v in values), *(_digestible(q) for q in queries))  # fmt: skip
+    partial = Checkpoint(out / ".select-partial", key)
+    saved = partial.read_json("picks.json")
+    pre = [int(i) for i in saved] if isinstance(saved, list) else []
     picks: list[int] = list(pre)
 
     last_save = [time.monotonic()]
 
     def save() -> None:
-        write_json_atomic(partial / "picks.json", {"key": key, "picks": picks})
+        partial.write_json("picks.json", picks)
         last_save[0] = time.monotonic()
 
     def on_pick(done: int, total: int | None, index: int) -> None:
@@ -307,7 +323,7 @@ def select_frames(
     except BaseException:  # interrupted (Ctrl-C, an error in a callback): keep the picks
         save()
         raise
-    shutil.rmtree(partial, ignore_errors=True)  # done: nothing to resume
+    partial.clear()  # done: nothing to resume
     chosen = result.indices.astype(np.int64)
     selected = chosen if groups is None else groups[chosen].reshape(-1)[:n_frames]
     timings["selection"] = time.perf_counter() - t
@@ -329,19 +345,6 @@ def select_frames(
             write_label_tools(out, [s.file_name for s in sel_samples], sizes, annotations=anns)
             outputs += ["frames/", "label_studio_tasks.json", "cvat_annotations.xml"]
     timings["outputs"] = time.perf_counter() - t
-    summary: dict[str, Any] = {
-        "input": str(input),
-        "samples": n_all,
-        "kind": f"objects of {object_level}" if object_level else "frames",
-        "candidates": int(result.n_candidates) * (1 if groups is None else length),
-        "selected": int(selected.size),
-        "stop_reason": result.stop_reason,
-        "resumed_picks": len(pre),
-        "sequence_length": length,
-        "strategies": [e.describe() for e in cfg.strategies],
-        "embedding": {"model": str(model), "dim": int(emb.shape[1])},
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-    }
     if report:
         t = time.perf_counter()
         unit_ok = np.ones(n_units, bool)
@@ -381,10 +384,22 @@ def select_frames(
             out,
         )
         timings["report"] = time.perf_counter() - t
-        summary["timings_s"]["report"] = round(timings["report"], 3)
         outputs += ["report.json", "report.html", "report.pdf"]
-    summary["outputs"] = outputs
-    write_json_atomic(out / "summary.json", summary)
+    summary = SelectionSummary(
+        input=str(input),
+        samples=n_all,
+        kind=f"objects of {object_level}" if object_level else "frames",
+        candidates=int(result.n_candidates) * (1 if groups is None else length),
+        selected=int(selected.size),
+        stop_reason=result.stop_reason,
+        resumed_picks=len(pre),
+        sequence_length=length,
+        strategies=[e.describe() for e in cfg.strategies],
+        embedding=EmbeddingInfo(str(model), int(emb.shape[1])),
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        outputs=outputs,
+    )
+    write_json_atomic(out / "summary.json", summary.to_json())
     return SelectionRun(samples, selected, summary)
 
 
@@ -423,19 +438,6 @@ def _query(
     if not names:
         raise DataError(f"{path}: the tag names no sample")
     return np.asarray(values)[[index[n] for n in names]]
-
-
-def _resume(partial: Path, key: str) -> list[int]:
-    f = partial / "picks.json"
-    if not f.is_file():
-        return []
-    try:
-        data = json.loads(f.read_text())
-    except (OSError, ValueError):
-        return []
-    if data.get("key") != key:
-        return []
-    return [int(i) for i in data.get("picks", [])]
 
 
 def _uncached(frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache) -> list[Sample]:

@@ -23,11 +23,9 @@ Memory stays bounded by the table itself: frames are never kept.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +33,45 @@ import numpy as np
 
 from touchline.errors import DataError
 from touchline.jobs.calibrate import calibration_npz
+from touchline.jobs.detect import detector_key
 from touchline.jobs.pipeline import FootballTracker, Measurement, TrackCollector
 from touchline.tracks import Tracks
 from touchline.types import Calibration, CalibrationStatus, Detections
+from touchline.utils.checkpoint import Checkpoint, file_identity, fingerprint
 from touchline.utils.files import write_bytes_atomic, write_json_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["track_video"]
+__all__ = ["TrackResult", "track_video"]
 
 Progress = Callable[[str, int, int], None]
 PARTIAL = ".track-partial"
 _STATUSES = [s.value for s in CalibrationStatus]
+
+
+@dataclass(frozen=True)
+class TrackResult(JsonResult):
+    """What :func:`track_video` did (``summary.json``): counts of people (by class, by team),
+    ball and calibrated frames, cut frames, seconds per stage and speed."""
+
+    source: str
+    out: str
+    frames: int
+    resumed_frames: int
+    image_size: tuple[int, int]
+    fps_video: float
+    rows: int
+    tracks: int
+    tracks_by_class: dict[str, int]
+    players_per_frame: float
+    teams: dict[str, int]
+    ball_frames: int
+    calibrated_frames: int
+    cuts: list[int]
+    interpolated_rows: int
+    predicted_rows: int
+    seconds: dict[str, float]  # total, track_pass, render_pass and the tracker's stages
+    fps: float | None
+    files: list[str]
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,25 +159,16 @@ def _read_chunk(
 
 def _measurement_key(ft: FootballTracker) -> dict[str, Any]:
     """What the checkpointed measurements depend on: the detector (model, thresholds, tiling)
-    and whether frames are calibrated. The tracker's settings are not in it: saved
+    and the calibrator (kind, model, settings). The tracker's settings are not in it: saved
     measurements are replayed through whatever tracker the new run has."""
     det = ft.detector
-    meta = json.dumps(getattr(det, "meta", None), sort_keys=True, default=str)
+    cal = getattr(ft.calibrator, "calibrator", None)  # a CalibrationStream's Calibrator
     return {
-        "detector": type(det).__name__,
-        "model": hashlib.sha256(meta.encode()).hexdigest()[:16],
-        "threshold": getattr(det, "threshold", None),
-        "class_thresholds": getattr(det, "class_thresholds", None),
-        "classes": getattr(det, "classes", None),
-        "tile": getattr(det, "tile", None),
-        "calibrated": ft.calibrator is not None,
-    }
-
-
-def _fingerprint(src: Path, options: dict[str, Any]) -> str:
-    st = src.stat()
-    key = json.dumps([str(src.resolve()), st.st_size, int(st.st_mtime), options], sort_keys=True)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+        "calibrator": type(ft.calibrator).__name__,
+        "calibration": fingerprint(
+            getattr(getattr(cal, "model", None), "meta", None), getattr(cal, "config", None)
+        ),
+    } | detector_key(det)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,7 +185,7 @@ def track_video(
     max_frames: int | None = None,
     checkpoint_every: int = 250,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> TrackResult:
     """Run the whole pipeline on a video and write the outputs (see the module).
 
     ``tracks.parquet`` holds exactly ``tracker(VideoReader(source, stop=max_frames))``.
@@ -183,7 +201,7 @@ def track_video(
         progress: ``progress(stage, done, total)``.
 
     Returns:
-        The summary (also written to ``summary.json``).
+        The result (also written to ``summary.json``).
     """
     from touchline.video import VideoReader, probe
 
@@ -194,22 +212,14 @@ def track_video(
         raise DataError(f"{src}: no frames to track")
     ft = tracker or FootballTracker(fps=info.fps or 25.0)
     out.mkdir(parents=True, exist_ok=True)
-    partial = out / PARTIAL
-    fingerprint = _fingerprint(
-        src, {"max_frames": max_frames, "every": checkpoint_every} | _measurement_key(ft)
+    partial = Checkpoint(
+        out / PARTIAL,
+        fingerprint(
+            file_identity(src),
+            {"max_frames": max_frames, "every": checkpoint_every} | _measurement_key(ft),
+        ),
     )
-    chunks: list[Path] = []
-    meta_path = partial / "meta.json"
-    if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            meta = {}
-        if meta.get("fingerprint") == fingerprint:
-            chunks = [partial / c for c in meta.get("chunks", []) if (partial / c).exists()]
-        else:
-            shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True, exist_ok=True)
+    chunks = partial.pieces("chunk_*.npz")
 
     ft.set_fps(info.fps)
     ft.reset()
@@ -240,13 +250,7 @@ def track_video(
                 collected.add(step)
                 pending.append((fr.index, fr.time, step.measurement))
                 if len(pending) >= checkpoint_every:
-                    name = f"chunk_{pending[0][0]:08d}.npz"
-                    write_bytes_atomic(partial / name, _chunk_bytes(pending))
-                    chunks.append(partial / name)
-                    write_json_atomic(
-                        meta_path,
-                        {"fingerprint": fingerprint, "chunks": [c.name for c in chunks]},
-                    )
+                    partial.write_bytes(f"chunk_{pending[0][0]:08d}.npz", _chunk_bytes(pending))
                     pending.clear()
             if progress:
                 progress("track", k + 1, n_total)
@@ -277,46 +281,44 @@ def track_video(
     seconds = time.perf_counter() - t_start
 
     people = df[df["class_id"] != 3]
-    summary: dict[str, Any] = {
-        "source": str(src),
-        "out": str(out),
-        "frames": frames_done,
-        "resumed_frames": resumed,
-        "image_size": [info.width, info.height],
-        "fps_video": info.fps,
-        "rows": len(df),
-        "tracks": int(people["track_id"].nunique()),
-        "tracks_by_class": {
+    summary = TrackResult(
+        source=str(src),
+        out=str(out),
+        frames=frames_done,
+        resumed_frames=resumed,
+        image_size=(info.width, info.height),
+        fps_video=info.fps,
+        rows=len(df),
+        tracks=int(people["track_id"].nunique()),
+        tracks_by_class={
             str(c): int(n) for c, n in people.groupby("class_name")["track_id"].nunique().items()
         },
-        "players_per_frame": round(float(people.groupby("frame").size().mean()), 2)
+        players_per_frame=round(float(people.groupby("frame").size().mean()), 2)
         if len(people)
         else 0.0,
-        "teams": {
+        teams={
             str(t): int(n)
             for t, n in people[people["class_id"] <= 1]
             .groupby("team")["track_id"]
             .nunique()
             .items()
         },
-        "ball_frames": int((df["class_id"] == 3).groupby(df["frame"]).any().sum()),
-        "calibrated_frames": n_cal,
-        "cuts": cuts,
-        "interpolated_rows": int(df["interpolated"].sum()),
-        "predicted_rows": int(df["predicted"].sum()),
-        "seconds": {
+        ball_frames=int((df["class_id"] == 3).groupby(df["frame"]).any().sum()),
+        calibrated_frames=n_cal,
+        cuts=cuts,
+        interpolated_rows=int(df["interpolated"].sum()),
+        predicted_rows=int(df["predicted"].sum()),
+        seconds={
             "total": round(seconds, 2),
             "track_pass": round(seconds_track, 2),
             "render_pass": round(seconds_render, 2),
             **{k: round(v, 2) for k, v in ft.timings.items()},
         },
-        "fps": round(frames_done / seconds, 2) if seconds > 0 else None,
-        "files": sorted(
-            p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")
-        ),
-    }
-    write_json_atomic(out / "summary.json", summary)
-    shutil.rmtree(partial, ignore_errors=True)
+        fps=round(frames_done / seconds, 2) if seconds > 0 else None,
+        files=sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")),
+    )
+    write_json_atomic(out / "summary.json", summary.to_json())
+    partial.clear()
     return summary
 
 

@@ -21,6 +21,7 @@ run continues where it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,28 @@ from touchline.select.predictions import (
 )
 from touchline.select.types import Sample
 from touchline.types import CLASS_NAMES
+from touchline.utils.results import JsonResult
 
-__all__ = ["PREDICT_TASKS", "predict_folder", "task_for"]
+__all__ = ["PREDICT_TASKS", "PredictResult", "predict_folder", "task_for"]
 
 PREDICT_TASKS = {"keypoints": "pitch_keypoints", "detection": "people_ball"}
 """``--task`` choices and the Lightly task each writes."""
 
 Progress = Callable[[str, int, int], Any]
+
+
+@dataclass(frozen=True)
+class PredictResult(JsonResult):
+    """What :func:`predict_folder` did: frames, frames predicted now, frames already done,
+    objects written."""
+
+    task: str
+    type: str
+    frames: int
+    predicted: int
+    resumed: int
+    objects: int
+    out: str
 
 
 def task_for(kind: str, keypoint_names: Sequence[str] | None = None) -> Task:
@@ -88,11 +104,8 @@ def predict_folder(
     batch_size: int = 8,
     model: str | Path | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Write Lightly predictions of the shipped ``task`` model for every frame under ``source``.
-
-    Returns a summary: frames, frames predicted now, frames already done, objects written.
-    """
+) -> PredictResult:
+    """Write Lightly predictions of the shipped ``task`` model for every frame under ``source``."""
     kind = task
     task_for(kind)  # an unknown task fails before the source is scanned
     samples = discover(source)
@@ -135,15 +148,9 @@ def predict_folder(
         finished += len(batch)
         if progress is not None:
             progress("predict", finished, len(samples))
-    return {
-        "task": spec.name,
-        "type": spec.type,
-        "frames": len(samples),
-        "predicted": len(todo),
-        "resumed": done_before,
-        "objects": objects,
-        "out": str(out),
-    }
+    return PredictResult(
+        spec.name, spec.type, len(samples), len(todo), done_before, objects, str(out)
+    )
 
 
 def _add_task(out: Path, spec: Task) -> None:

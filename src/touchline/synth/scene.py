@@ -16,7 +16,6 @@ CSVs).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -365,16 +364,10 @@ def _mode(keys: NDArray[np.int64], values: NDArray[np.int64]) -> dict[int, int]:
     return dict(zip(first["k"].tolist(), first["v"].tolist(), strict=True))
 
 
-def _get(d: object, key: str) -> object:
-    """``d[key]`` when ``d`` is a mapping that has it, else ``None``."""
-    return d.get(key) if isinstance(d, Mapping) else None
-
-
 def _source_label(tracks: Tracks, path: Path | None) -> str:
-    meta = tracks.meta
-    source, files = meta.get("source"), meta.get("files")
-    if isinstance(source, str) and source and isinstance(files, list) and files:
-        return f"{source}:{'+'.join(str(f) for f in files)}"
+    source, files = tracks.meta.source, tracks.meta.files
+    if source and files:
+        return f"{source}:{'+'.join(files)}"
     return f"tracks:{path.name}" if path is not None else "tracks"
 
 
@@ -397,9 +390,9 @@ def scene_from_tracks(
 
     Actors are the table's tracks: id = ``track_id`` (ids below 1, such as the ball's 0, take
     the next free ids), role and team the most frequent ``class_id`` and ``team`` of the track
-    (unknown classes are players), shirt number ``meta["players"][id]["jersey"]`` (0 when
+    (unknown classes are players), shirt number ``meta.players[id].jersey`` (0 when
     unknown), ball height ``pitch_z`` where finite (else on the ground). Team kits take the
-    shirt colour from ``meta["teams"][team]["color"]`` when it is a colour name or hex code,
+    shirt colour from ``meta.teams[team].color`` when it is a colour name or hex code,
     else the default kits; goalkeepers and referees get kits unlike both teams. A referee and
     two assistants following the ball are added when ``with_referees`` and the table has no
     referee.
@@ -473,12 +466,12 @@ def scene_from_tracks(
     tid_s = track_id[order]
     roles = _mode(tid_s, df["class_id"].to_numpy(np.int64)[order])
     teams = _mode(tid_s, df["team"].to_numpy(np.int64)[order])
-    meta_teams = tracks.meta.get("teams")
-    meta_teams = meta_teams if isinstance(meta_teams, Mapping) else {}
-    team_kits = tuple(_team_kit(k, _get(meta_teams.get(str(k)), "color")) for k in (0, 1))
+    meta_teams = tracks.meta.teams
+    team_kits = tuple(
+        _team_kit(k, meta_teams[k].color if k in meta_teams else None) for k in (0, 1)
+    )
     gk_a, gk_b, ref_kit = _official_kits((team_kits[0], team_kits[1]))
-    players = tracks.meta.get("players")
-    players = players if isinstance(players, Mapping) else {}
+    players = tracks.meta.players
 
     ids = sorted(roles)
     next_id = max(max(ids), 0) + 1
@@ -490,8 +483,8 @@ def scene_from_tracks(
         aid = tid
         if tid < 1:
             aid, next_id = next_id, next_id + 1
-        jersey = _get(players.get(str(tid)), "jersey")
-        number = int(jersey) if isinstance(jersey, int | np.integer) and jersey > 0 else 0
+        jersey = players[tid].jersey if tid in players else None
+        number = jersey if jersey is not None and jersey > 0 else 0
         if role == ObjectClass.BALL:
             kit, height = KITS["ball"], 0.22
         else:

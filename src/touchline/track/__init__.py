@@ -14,7 +14,15 @@ from touchline.track.appearance import (
     ema_update,
     grass_color,
 )
-from touchline.track.ball import BALL_TRACK_ID, BallConfig, BallTracker, interpolate_ball
+from touchline.track.ball import (
+    BALL_TRACK_ID,
+    BallConfig,
+    BallTracker,
+    interpolate_ball,
+    merge_ball,
+    split_ball,
+)
+from touchline.track.combined import PeopleAndBallTracker
 from touchline.track.finish import FinishConfig, finish_tracks
 from touchline.track.kalman import BoxKalman, PitchKalman
 from touchline.track.teams import (
@@ -37,6 +45,7 @@ __all__ = [
     "BoxKalman",
     "FinishConfig",
     "GrassColor",
+    "PeopleAndBallTracker",
     "PitchKalman",
     "TeamAssigner",
     "TeamClassifier",
@@ -51,4 +60,6 @@ __all__ = [
     "finish_tracks",
     "grass_color",
     "interpolate_ball",
+    "merge_ball",
+    "split_ball",
 ]

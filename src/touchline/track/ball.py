@@ -30,11 +30,11 @@ within one frame of top speed of the prediction (a kick) or it scores at least
 surprises the filter (Mahalanobis distance beyond ``gate_sigma``) resets the velocity rather
 than bending it: one false positive next to the ball cannot launch the prediction. Without
 a track, a candidate starts one when it scores at least ``acquire_score`` or ends a chain of
-``confirm_frames`` consecutive candidates, each within the speed limit of the previous one. A
-challenger (a chain outside the track scoring ``acquire_score`` on average and more than the
-track's confidence) takes the track over after ``switch_frames`` frames without a strong
-measurement of the track, ``switch_far_frames`` when the ball could not have reached it from the
-track.
+consecutive candidates lasting ``confirm_seconds``, each within the speed limit of the previous
+one. A challenger (a chain outside the track scoring ``acquire_score`` on average and more than
+the track's confidence) takes the track over after ``switch_seconds`` without a strong
+measurement of the track, ``switch_far_seconds`` when the ball could not have reached it from
+the track. Durations are set in seconds and counted in frames at ``BallConfig.fps``.
 
 Out of view: when the predicted centre of an unmeasured ball leaves the image (plus
 ``view_margin``) the track ends (state :attr:`BallTrackState.OUT_OF_VIEW`), and the ball must be
@@ -68,6 +68,7 @@ import pandas as pd
 from touchline.errors import DataError
 from touchline.geometry.homography import apply_homography
 from touchline.types import Calibration, Detections, ObjectClass
+from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
 
 __all__ = [
     "BALL_DIAMETER",
@@ -77,6 +78,8 @@ __all__ = [
     "BallTrackState",
     "BallTracker",
     "interpolate_ball",
+    "merge_ball",
+    "split_ball",
 ]
 
 BALL_TRACK_ID = 0
@@ -94,14 +97,19 @@ class BallTrackState(StrEnum):
     SEARCHING = "searching"
     """No track: waiting for a candidate that is strong enough or confirmed."""
     TRACKING = "tracking"
-    """A track, measured this frame or coasting (missed for at most ``max_missed`` frames)."""
+    """A track, measured this frame or coasting (missed for at most ``missed_seconds``)."""
     OUT_OF_VIEW = "out_of_view"
     """The prediction left the image; no track until the ball is acquired again."""
 
 
 @dataclass(frozen=True)
 class BallConfig:
-    """Settings of :class:`BallTracker` (defaults suit 25 fps broadcast footage).
+    """Settings of :class:`BallTracker`.
+
+    Durations (``*_seconds``) are in seconds; the tracker counts them in frames at ``fps``
+    (nearest whole frame: :attr:`confirm_frames`, :attr:`switch_frames`,
+    :attr:`switch_far_frames`, :attr:`missed_frames`, :attr:`coast_frames`), so the defaults
+    give the same times at any frame rate (at 25 fps: 2, 3, 6, 10 and 0 frames).
 
     Attributes:
         ball_id: ``tracker_id`` of the ball rows (default 0, which never collides with the
@@ -109,17 +117,19 @@ class BallConfig:
         min_score: candidates scoring below this are ignored.
         acquire_score: a single candidate scoring at least this starts a track (and is
             admissible far from the prediction, within the speed limit).
-        confirm_frames: a chain of this many consecutive candidates, each within the speed limit
-            of the previous one, starts a track whatever their scores.
-        switch_frames: a chain of consecutive consistent candidates outside the track,
+        confirm_seconds: a chain of consecutive candidates this long (seconds, at least one
+            frame), each within the speed limit of the previous one, starts a track whatever
+            their scores.
+        switch_seconds: a chain of consecutive consistent candidates outside the track,
             scoring ``acquire_score`` on average and more than the track's confidence, takes
-            the track over after this many frames without a strong measurement of the track
-            (``>= acquire_score``), when the ball could have reached it from the track's last
-            measurement.
-        switch_far_frames: the same for a chain beyond the speed limit of the track (one of
-            them is a false positive: the track is kept longer).
+            the track over after this long (seconds, at least one frame) without a strong
+            measurement of the track (``>= acquire_score``), when the ball could have reached
+            it from the track's last measurement.
+        switch_far_seconds: the same for a chain beyond the speed limit of the track (one of
+            them is a false positive: the track is kept longer); seconds, at least one frame.
         max_speed: fastest plausible ball, in m/s (a hard shot is 30-35 m/s).
-        fps: frame rate used to turn ``max_speed`` into a distance per frame.
+        fps: frame rate of the input, used to turn ``max_speed`` into a distance per frame and
+            the durations into frames.
         max_jump_rel: uncalibrated speed limit, a fraction of the image width per frame
             (0.04: 40 m/s at 25 fps on a 40 m wide view).
         gate_sigma: Mahalanobis distance to the prediction beyond which a measurement is a
@@ -130,9 +140,11 @@ class BallConfig:
             one frame, in m/s.
         measurement_noise: standard deviation of a measured centre, a fraction of the ball's
             box size (at least 0.5 px).
-        max_missed: frames a track survives without a measurement before it is dropped.
-        max_coast: output a predicted ball (``data["predicted"]`` True, ``confidence`` NaN)
-            for up to this many missed frames; 0 outputs measured balls only.
+        missed_seconds: how long (seconds) a track survives without a measurement before it
+            is dropped.
+        coast_seconds: output a predicted ball (``data["predicted"]`` True, ``confidence``
+            NaN) for up to this long (seconds) without a measurement; 0 outputs measured balls
+            only.
         view_margin: the track ends when its prediction is farther outside the image than this
             fraction of the image width.
         image_size: ``(width, height)`` of the frames; default the calibrations' ``image_size``.
@@ -144,16 +156,18 @@ class BallConfig:
     Raises:
         ValueError: a value out of range.
 
-    >>> BallConfig().ball_id, BallConfig(max_coast=3).max_coast
+    >>> BallConfig().ball_id, BallConfig(coast_seconds=0.12).coast_frames
     (0, 3)
+    >>> BallConfig().missed_frames, BallConfig(fps=50.0).missed_frames
+    (10, 20)
     """
 
     ball_id: int = BALL_TRACK_ID
     min_score: float = 0.1
     acquire_score: float = 0.5
-    confirm_frames: int = 2
-    switch_frames: int = 3
-    switch_far_frames: int = 6
+    confirm_seconds: float = 0.08  # seconds
+    switch_seconds: float = 0.12  # seconds
+    switch_far_seconds: float = 0.24  # seconds
     max_speed: float = 40.0
     fps: float = 25.0
     max_jump_rel: float = 0.04
@@ -161,8 +175,8 @@ class BallConfig:
     score_weight: float = 2.0
     velocity_noise: float = 1.5
     measurement_noise: float = 0.2
-    max_missed: int = 10
-    max_coast: int = 0
+    missed_seconds: float = 0.4  # seconds
+    coast_seconds: float = 0.0  # seconds
     view_margin: float = 0.02
     image_size: tuple[int, int] | None = None
     size_smoothing: float = 0.3
@@ -178,12 +192,15 @@ class BallConfig:
         for name in (*unit, "miss_decay"):
             if not 0.0 <= float(getattr(self, name)) <= 1.0:
                 raise ValueError(f"BallConfig.{name} must be in [0, 1], got {getattr(self, name)}")
-        for name in ("confirm_frames", "switch_frames", "switch_far_frames"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"BallConfig.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_missed", "max_coast"):
-            if int(getattr(self, name)) < 0:
-                raise ValueError(f"BallConfig.{name} must be >= 0, got {getattr(self, name)}")
+        check_fps("BallConfig", self.fps)
+        check_seconds(
+            "BallConfig",
+            confirm_seconds=self.confirm_seconds,
+            switch_seconds=self.switch_seconds,
+            switch_far_seconds=self.switch_far_seconds,
+            missed_seconds=self.missed_seconds,
+            coast_seconds=self.coast_seconds,
+        )
         for name in ("score_weight", "velocity_noise", "view_margin"):
             if not float(getattr(self, name)) >= 0:
                 raise ValueError(f"BallConfig.{name} must be >= 0, got {getattr(self, name)}")
@@ -191,6 +208,31 @@ class BallConfig:
             w, h = self.image_size
             if int(w) <= 0 or int(h) <= 0:
                 raise ValueError(f"BallConfig.image_size must be positive, got {self.image_size}")
+
+    @property
+    def confirm_frames(self) -> int:
+        """``confirm_seconds`` in frames at ``fps`` (at least 1)."""
+        return seconds_to_frames(self.confirm_seconds, self.fps, 1)
+
+    @property
+    def switch_frames(self) -> int:
+        """``switch_seconds`` in frames at ``fps`` (at least 1)."""
+        return seconds_to_frames(self.switch_seconds, self.fps, 1)
+
+    @property
+    def switch_far_frames(self) -> int:
+        """``switch_far_seconds`` in frames at ``fps`` (at least 1)."""
+        return seconds_to_frames(self.switch_far_seconds, self.fps, 1)
+
+    @property
+    def missed_frames(self) -> int:
+        """``missed_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.missed_seconds, self.fps)
+
+    @property
+    def coast_frames(self) -> int:
+        """``coast_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.coast_seconds, self.fps)
 
 
 @dataclass
@@ -201,13 +243,13 @@ class BallStats:
         frames: frames given to :meth:`BallTracker.update`.
         frames_with_candidates: frames with at least one candidate above ``min_score``.
         frames_measured: frames whose output is a measured ball.
-        frames_coasted: frames whose output is a predicted ball (``max_coast > 0``).
+        frames_coasted: frames whose output is a predicted ball (``coast_seconds > 0``).
         acquisitions: tracks started (first acquisitions, re-acquisitions and switches).
         reacquisitions: tracks started after an earlier track of the same shot ended.
         switches: tracks taken over by a strong challenger.
         jumps_rejected: candidates rejected as beyond the speed limit of the track.
         out_of_view: tracks ended because the prediction left the image.
-        lost: tracks ended after ``max_missed`` frames without a measurement.
+        lost: tracks ended after ``missed_seconds`` without a measurement.
         resets: camera cuts.
     """
 
@@ -404,7 +446,7 @@ class BallTracker:
                 if self._outside(track.x[:2]):
                     self._end(BallTrackState.OUT_OF_VIEW)
                     self.stats.out_of_view += 1
-                elif track.missed > cfg.max_missed:
+                elif track.missed > cfg.missed_frames:
                     self._end(BallTrackState.SEARCHING)
                     self.stats.lost += 1
 
@@ -443,7 +485,7 @@ class BallTracker:
                 valid,
                 names,
             )
-        elif self._track is not None and 0 < self._track.missed <= cfg.max_coast:
+        elif self._track is not None and 0 < self._track.missed <= cfg.coast_frames:
             self.stats.frames_coasted += 1
             t = self._track
             half = t.size / 2
@@ -669,10 +711,10 @@ class BallTracker:
         """The candidate whose chain takes the track over, or -1.
 
         The chain must score ``acquire_score`` on average, more than the track's confidence,
-        and have lasted ``switch_frames`` frames without a strong measurement of the track when
+        and have lasted ``switch_seconds`` without a strong measurement of the track when
         the ball could have reached it from the track's last measurement (the track was not
         measured this frame, and the chain is within the speed limit of it), else
-        ``switch_far_frames``.
+        ``switch_far_seconds`` (counted in frames at ``fps``).
         """
         cfg = self.config
         size = float(track.size.mean())
@@ -796,6 +838,55 @@ class BallTracker:
 # --------------------------------------------------------------------------------------------
 # Offline gap filling
 # --------------------------------------------------------------------------------------------
+
+
+def split_ball(detections: Detections) -> tuple[Detections, Detections | None]:
+    """``(the other rows, the ball rows)``; ``None`` for the ball when the class names have no
+    ``"ball"``.
+
+    >>> d = Detections(xyxy=[[0, 0, 10, 20], [5, 5, 7, 7]], class_id=[0, 3])
+    >>> [len(x) for x in split_ball(d)]
+    [1, 1]
+    """
+    if detections.class_id is None or "ball" not in detections.class_names:
+        return detections, None
+    is_ball = detections.class_id == detections.class_names.index("ball")
+    if not is_ball.any():
+        return detections, detections[is_ball]
+    return detections[~is_ball], detections[is_ball]
+
+
+def merge_ball(tracks: Detections, ball: Detections, calibration: Calibration | None) -> Detections:
+    """``tracks`` with the ball rows appended, given the same fields and ``data`` keys
+    (``pitch_xy`` from ``calibration``, zeros elsewhere; the ball has no embedding)."""
+    if not len(ball):
+        return tracks
+    n = len(ball)
+    data: dict[str, np.ndarray] = {}
+    for key, ref in tracks.data.items():
+        if key in ball.data:
+            data[key] = np.asarray(ball.data[key]).astype(ref.dtype, copy=False)
+        elif key == "pitch_xy":
+            data[key] = (
+                calibration.image_to_pitch(ball.foot_points.astype(np.float64))
+                if calibration is not None and calibration.is_valid
+                else np.full((n, 2), np.nan)
+            )
+        else:
+            data[key] = np.zeros((n, *ref.shape[1:]), ref.dtype)
+    emb = None
+    if tracks.embedding is not None:
+        emb = np.zeros((n, tracks.embedding.shape[1]), np.float32)
+    conformed = Detections(
+        xyxy=ball.xyxy,
+        confidence=ball.confidence if ball.confidence is not None else np.full(n, np.nan),
+        class_id=ball.class_id,
+        tracker_id=ball.tracker_id,
+        embedding=emb,
+        data=data,
+        class_names=tracks.class_names,
+    )
+    return Detections.merge([tracks, conformed])
 
 
 def interpolate_ball(

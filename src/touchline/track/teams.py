@@ -16,7 +16,7 @@ arbitrary but deterministic (see :meth:`TeamClassifier.fit`).
 Rules of :class:`TeamAssigner`:
 
 * **Warm-up.** Until the kit clusters are fitted (``TeamConfig.min_samples`` usable player
-  crops over ``min_frames`` frames) every row gets ``-1``; the buffered frames are then
+  crops over ``min_seconds``) every row gets ``-1``; the buffered frames are then
   replayed into the votes, so no evidence is lost.
 * **Roles.** A track's role is the majority of the classes the detector gave it (player,
   goalkeeper, referee), so a referee once detected as "player" stays a referee. Rows detected
@@ -38,7 +38,7 @@ Rules of :class:`TeamAssigner`:
   (``data["pitch_xy"]``) when every row of the frame has a finite one, else the image x of the
   box centre.
 * **Goalkeepers detected as players.** An odd-kit "player" track that stands beyond every
-  decided player along x in most of the frames that can tell (``TeamConfig.keeper_frames``,
+  decided player along x in most of the frames that can tell (``TeamConfig.keeper_seconds``,
   boxes clear of the image borders, and with pitch positions more than
   ``touchline_margin_m`` inside the touchlines) is taken for a goalkeeper and assigned by side
   (:meth:`TeamAssigner.track_roles` reports it). Other odd-kit player tracks stay ``-1``.
@@ -52,7 +52,7 @@ Rules of :class:`TeamAssigner`:
 >>> dets = Detections(
 ...     xyxy=[[18, 15, 32, 85], [58, 15, 72, 85], [118, 15, 132, 85], [158, 15, 172, 85]],
 ...     class_id=[0, 0, 0, 0], tracker_id=[1, 2, 3, 4])
->>> assigner = TeamAssigner(TeamConfig(min_samples=4, min_frames=1))
+>>> assigner = TeamAssigner(TeamConfig(min_samples=4, min_seconds=0.04))
 >>> teams = assigner.update(dets, img)
 >>> bool(teams[0] == teams[1] != teams[2] == teams[3]), sorted(set(teams.tolist()))
 (True, [0, 1])
@@ -67,6 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchline.track.appearance import appearance_features, normalize_rows
 from touchline.types import DEFAULT_PITCH_SIZE, Detections, ObjectClass
+from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
 
 __all__ = [
     "TeamAssigner",
@@ -298,11 +299,15 @@ class TeamClassifier:
 class TeamConfig:
     """Settings of :class:`TeamAssigner`.
 
+    Durations (``*_seconds``) are in seconds; the assigner counts them in frames at ``fps``
+    (nearest whole frame: :attr:`min_frames`, :attr:`max_wait_frames`,
+    :attr:`keeper_frames`; at 25 fps the defaults are 10, 50 and 5 frames).
+
     Args:
         min_samples: player crops collected before the kit clusters are fitted ...
-        min_frames: ... over at least this many frames;
-        max_wait_frames: or fit after this many frames if ``min_fit_samples`` were seen.
-        min_fit_samples: fewest player crops fitted on after ``max_wait_frames``.
+        min_seconds: ... over at least this long (seconds);
+        max_wait_seconds: or fit after this long (seconds) if ``min_fit_samples`` were seen.
+        min_fit_samples: fewest player crops fitted on after ``max_wait_seconds``.
         min_vote_box: ``(width, height)`` px below which a player crop neither votes nor is
             fitted on; crops cut by the top or bottom of the image neither (their shirt and
             shorts regions are shifted). Rows without a track are still predicted.
@@ -314,8 +319,9 @@ class TeamConfig:
         outlier_share: a player track with more than this share of outlier crops gets ``-1``.
         side_min_players: a goalkeeper votes on frames showing at least this many players of
             each team.
-        keeper_frames, keeper_context_players, touchline_margin_m: a "player" track in an
-            odd kit is taken for a goalkeeper when, in at least ``keeper_frames`` and half of
+        keeper_seconds, keeper_context_players, touchline_margin_m: a "player" track in an
+            odd kit is taken for a goalkeeper when, in frames adding up to at least
+            ``keeper_seconds`` (seconds) and in at least half of
             the frames showing ``keeper_context_players`` decided players, it was beyond all of
             them along x (and, with pitch positions, more than ``touchline_margin_m`` inside the
             touchlines: not an assistant referee).
@@ -323,11 +329,13 @@ class TeamConfig:
             weight; ``side_scale_frac`` is the same as a share of the image width when image x
             is used.
         n_init: k-means restarts; ``seed``: their seed.
+        fps: frame rate of the frames given to :meth:`TeamAssigner.update` (turns the
+            durations into frames).
     """
 
     min_samples: int = 200
-    min_frames: int = 10
-    max_wait_frames: int = 50
+    min_seconds: float = 0.4  # seconds
+    max_wait_seconds: float = 2.0  # seconds
     min_fit_samples: int = 20
     min_vote_box: tuple[float, float] = (4.0, 10.0)
     max_vote: float = 4.0
@@ -336,13 +344,42 @@ class TeamConfig:
     outlier_factor: float = 6.0
     outlier_share: float = 0.5
     side_min_players: int = 1
-    keeper_frames: int = 5
+    keeper_seconds: float = 0.2  # seconds
     keeper_context_players: int = 4
     touchline_margin_m: float = 2.0
     side_scale_m: float = 10.0
     side_scale_frac: float = 0.1
     n_init: int = 8
     seed: int = 0
+    fps: float = 25.0
+
+    def __post_init__(self) -> None:
+        check_fps("TeamConfig", self.fps)
+        check_seconds(
+            "TeamConfig",
+            min_seconds=self.min_seconds,
+            max_wait_seconds=self.max_wait_seconds,
+            keeper_seconds=self.keeper_seconds,
+        )
+
+    @property
+    def min_frames(self) -> int:
+        """``min_seconds`` in frames at ``fps``.
+
+        >>> TeamConfig().min_frames, TeamConfig(fps=50.0).min_frames
+        (10, 20)
+        """
+        return seconds_to_frames(self.min_seconds, self.fps)
+
+    @property
+    def max_wait_frames(self) -> int:
+        """``max_wait_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.max_wait_seconds, self.fps)
+
+    @property
+    def keeper_frames(self) -> int:
+        """``keeper_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.keeper_seconds, self.fps)
 
 
 @dataclass
@@ -446,7 +483,7 @@ class TeamAssigner:
     """Streaming team assignment for a tracker: call :meth:`update` once per frame.
 
     Until the kit clusters are fitted (``TeamConfig.min_samples`` player crops over
-    ``min_frames`` frames, or ``max_wait_frames``) it returns ``-1`` for every row; then it
+    ``min_seconds``, or ``max_wait_seconds``) it returns ``-1`` for every row; then it
     replays the buffered frames into the track votes. See the module docstring for the rules.
 
     Args:

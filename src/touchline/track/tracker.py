@@ -25,12 +25,17 @@ How a frame is processed:
    old identity back rather than the tentative one started on the frame he reappeared).
 4. **Lifecycle.** Unmatched high-confidence detections start *tentative* tracks, confirmed
    after ``min_hits`` consecutive matches (immediately on the first frame); a confirmed track
-   that misses becomes *lost*, is kept ``lost_frames`` frames for motion matching and
-   ``reid_frames`` for re-identification, then removed.
-5. **Output.** Confirmed tracks matched on this frame (plus, with ``max_coast``, confirmed
-   tracks missed for at most that many frames, at their predicted box, flagged
-   ``data["predicted"]``). Balls (``class_id`` 3) go to a separate single-object
-   :class:`~touchline.track.ball.BallTracker`.
+   that misses becomes *lost*, is kept ``lost_seconds`` for motion matching and
+   ``reid_seconds`` for re-identification, then removed.
+5. **Output.** Confirmed tracks matched on this frame (plus, with ``coast_seconds``, confirmed
+   tracks missed for at most that long, at their predicted box, flagged
+   ``data["predicted"]``). Ball rows are not tracked here: the single-object
+   :class:`~touchline.track.ball.BallTracker` sits beside this tracker
+   (:class:`~touchline.track.combined.PeopleAndBallTracker` composes the two).
+
+Camera motion and cuts come from the caller (``motion=`` and ``calibration.cut``; the
+pipeline's calibrator measures both, :class:`touchline.calib.CameraMotionOnly` does without a
+pitch); without them the tracker votes a global image shift from the detections.
 
 Example:
     >>> import numpy as np
@@ -58,8 +63,10 @@ from touchline.geometry.boxes import box_iou
 from touchline.geometry.homography import apply_homography
 from touchline.track.appearance import cosine_distance
 from touchline.track.association import camera_shift, linear_assignment
+from touchline.track.ball import split_ball
 from touchline.track.kalman import CHI2_95, BoxKalman, PitchKalman, pitch_measurement_std
 from touchline.types import CLASS_NAMES, Calibration, Detections, ObjectClass
+from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -73,10 +80,15 @@ TENTATIVE, CONFIRMED, LOST = 0, 1, 2
 
 @dataclass(frozen=True)
 class TrackerConfig:
-    """Settings of :class:`Tracker` (frames are frames of the input, at ``fps``).
+    """Settings of :class:`Tracker`.
+
+    Durations are in seconds; the frame counts the tracker uses follow from ``fps``
+    (:attr:`lost_frames`, :attr:`reid_frames`, :attr:`coast_frames`, nearest whole frame), so
+    a 50 fps source keeps tracks as long as a 25 fps one.
 
     Args:
-        fps: frame rate; sets the pitch filter's time step.
+        fps: frame rate of the input; sets the pitch filter's time step and turns the
+            durations below into frames.
         high_threshold: detections at or above this score take part in the first stage.
         low_threshold: detections below it are ignored; between the two they can only extend
             tracks seen on the previous frame (second stage).
@@ -86,10 +98,13 @@ class TrackerConfig:
         tentative_match_threshold: largest cost of a tentative track's match.
         fuse_score: multiply the IoU by the detection score in the first stage (ByteTrack).
         min_hits: consecutive matches that confirm a tentative track.
-        lost_frames: a lost track is matched by motion for this many frames.
-        reid_frames: ... and by re-identification (appearance) for this many frames.
-        max_coast: confirmed tracks missed for at most this many frames are still output at
-            their predicted position (``data["predicted"]`` True); 0 outputs measurements only.
+        lost_seconds: a lost track is matched by motion for this long (seconds; 1.2 s is 30
+            frames at 25 fps).
+        reid_seconds: ... and by re-identification (appearance) for this long (seconds; 10 s
+            is 250 frames at 25 fps).
+        coast_seconds: confirmed tracks missed for at most this long are still output at
+            their predicted position (``data["predicted"]`` True); 0 outputs measurements only
+            (seconds; 0.12 s is 3 frames at 25 fps).
         pitch_gate: gate on the squared Mahalanobis pitch distance (chi-square, 2 dof).
         max_speed: fastest plausible player (m/s), bounds re-identification in metres.
         appearance_weight: weight of the appearance distance in first-stage costs (0 ignores
@@ -103,13 +118,11 @@ class TrackerConfig:
             nearest reachable detection of the same kit wins).
         feature_momentum: weight of a track's previous appearance in its running mean.
         lost_velocity_decay: per-frame factor on the velocity of a lost track.
-        camera_motion: measure camera motion (and cuts) on frames passed to :meth:`update`.
         ego_motion: without any camera motion, vote a global shift from the detections.
         output_boxes: ``"measured"`` (the detection boxes) or ``"filtered"`` (Kalman boxes).
         box_std_position: image box filter position noise, as a share of the box size.
         box_std_velocity: image box filter velocity noise, as a share of the box size.
         accel_std: pitch filter acceleration noise (m/s^2).
-        track_ball: track ``class_id`` 3 as one ball (else balls are dropped).
         kit_min_votes, kit_share: a track's kit is settled after this many confident kit
             sightings (``data["kit"]`` of the detections: 0, 1, or -1 unknown), this share of
             them one kit; a settled track is never matched to a box confidently showing the
@@ -137,9 +150,9 @@ class TrackerConfig:
     tentative_match_threshold: float = 0.7
     fuse_score: bool = True
     min_hits: int = 2
-    lost_frames: int = 30
-    reid_frames: int = 250
-    max_coast: int = 3
+    lost_seconds: float = 1.2  # seconds
+    reid_seconds: float = 10.0  # seconds
+    coast_seconds: float = 0.12  # seconds
     pitch_gate: float = 4.0 * CHI2_95[2]
     max_speed: float = 9.0
     appearance_weight: float = 0.3
@@ -149,13 +162,11 @@ class TrackerConfig:
     reid_team_gate: float = 0.3
     feature_momentum: float = 0.9
     lost_velocity_decay: float = 0.95
-    camera_motion: bool = True
     ego_motion: bool = True
     output_boxes: Literal["measured", "filtered"] = "measured"
     box_std_position: float = 1.0 / 20.0
     box_std_velocity: float = 1.0 / 160.0
     accel_std: float = 10.0
-    track_ball: bool = True
     duplicate_iou: float = 0.7
     lost_compete: bool = True
     kit_min_votes: int = 5
@@ -169,12 +180,36 @@ class TrackerConfig:
                 "TrackerConfig: need 0 <= low_threshold <= high_threshold <= 1, got "
                 f"{self.low_threshold}, {self.high_threshold}"
             )
-        if self.fps <= 0:
-            raise ValueError(f"TrackerConfig.fps must be positive, got {self.fps}")
+        check_fps("TrackerConfig", self.fps)
+        check_seconds(
+            "TrackerConfig",
+            lost_seconds=self.lost_seconds,
+            reid_seconds=self.reid_seconds,
+            coast_seconds=self.coast_seconds,
+        )
         if self.min_hits < 1:
             raise ValueError(f"TrackerConfig.min_hits must be >= 1, got {self.min_hits}")
         if self.output_boxes not in ("measured", "filtered"):
             raise ValueError(f"TrackerConfig.output_boxes: unknown {self.output_boxes!r}")
+
+    @property
+    def lost_frames(self) -> int:
+        """``lost_seconds`` in frames at ``fps``.
+
+        >>> TrackerConfig().lost_frames, TrackerConfig(fps=50).lost_frames
+        (30, 60)
+        """
+        return seconds_to_frames(self.lost_seconds, self.fps)
+
+    @property
+    def reid_frames(self) -> int:
+        """``reid_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.reid_seconds, self.fps)
+
+    @property
+    def coast_frames(self) -> int:
+        """``coast_seconds`` in frames at ``fps``."""
+        return seconds_to_frames(self.coast_seconds, self.fps)
 
 
 def _xyxy_to_cxcywh(b: NDArray) -> F64:
@@ -333,8 +368,6 @@ class Tracker:
         self._tracks = _Store(len(CLASS_NAMES))
         self._prev_calibration: Calibration | None = None
         self._image_size: tuple[int, int] | None = None
-        self._cuts: Any = None
-        self._ball: Any = None
         self.last_motion: F64 | None = None
         self.last_cut = False
         self._last_shift: F64 | None = None
@@ -360,8 +393,7 @@ class Tracker:
             calibration: this frame's calibration; when valid, players are tracked in metres
                 and the output carries ``data["pitch_xy"]``. Its ``cut`` flag resets the
                 image-space states.
-            frame: this frame's BGR image, for appearance features and, when ``motion`` is not
-                given and ``camera_motion`` is on, camera motion and cut detection.
+            frame: this frame's BGR image, for appearance features.
             motion: 3x3 homography from the previous frame's pixels to this frame's (e.g.
                 ``CalibrationResult.motion``), when already known.
 
@@ -370,7 +402,8 @@ class Tracker:
             ``class_id`` (the track's majority class), ``confidence`` (the detection score),
             ``data["pitch_xy"]`` (filtered, metres; NaN when this frame is uncalibrated),
             ``data["track_confidence"]``, ``data["predicted"]`` and ``embedding`` when
-            appearance was used. Sorted by ``tracker_id``; the ball (if any) comes last.
+            appearance was used. Sorted by ``tracker_id``. Ball rows of the input are left
+            out (see :class:`~touchline.track.combined.PeopleAndBallTracker`).
         """
         if not isinstance(detections, Detections):
             raise TypeError(f"Tracker.update: expected Detections, got {type(detections).__name__}")
@@ -390,9 +423,9 @@ class Tracker:
         elif calibration is not None and calibration.image_size is not None:
             self._image_size = calibration.image_size
 
-        dets, balls = self._split_ball(detections)
+        dets = self._dedupe(split_ball(detections)[0])
         calibrated = calibration is not None and calibration.is_valid
-        cut, motion = self._camera(calibration, frame, motion)
+        cut, motion = self._camera(calibration, motion)
         self.last_cut, self.last_motion = cut, motion
         if cut:
             self._on_cut()
@@ -442,12 +475,7 @@ class Tracker:
             self._prev_calibration = calibration
         elif calibration is not None:
             self._prev_calibration = None
-        out = self._output(calibrated)
-        if balls is not None and (len(balls) or self._ball is not None):
-            ball = self._track_ball(balls, calibration, motion)
-            if len(ball):
-                out = Detections.merge([out, _conform(ball, out, calibration)])
-        return out
+        return self._output(calibrated)
 
     def __call__(
         self,
@@ -461,20 +489,10 @@ class Tracker:
 
     # ---- camera --------------------------------------------------------------------------------
     def _camera(
-        self, calibration: Calibration | None, frame: np.ndarray | None, motion: NDArray | None
+        self, calibration: Calibration | None, motion: NDArray | None
     ) -> tuple[bool, F64 | None]:
         cut = bool(calibration is not None and calibration.cut)
         G = None if motion is None else np.asarray(motion, np.float64)
-        if G is None and frame is not None and self.config.camera_motion:
-            if self._cuts is None:
-                from touchline.calib.motion import CutDetector
-
-                self._cuts = CutDetector()
-            frame_cut = self._cuts.update(frame) and self.frame_index > 1
-            if calibration is None:
-                cut = cut or frame_cut
-            est = self._cuts.last.motion
-            G = None if frame_cut else est.G
         if G is None and not cut:
             from touchline.calib.motion import calibration_motion
 
@@ -495,8 +513,6 @@ class Tracker:
         t.pitch_cov[:, 2, 2] += self.pitch_kf.init_speed_std**2
         t.pitch_cov[:, 3, 3] += self.pitch_kf.init_speed_std**2
         self._prev_calibration = None
-        if self._ball is not None:
-            self._ball.reset()
 
     def _apply_motion(self, G: F64) -> None:
         t = self._tracks
@@ -850,8 +866,8 @@ class Tracker:
         t = self._tracks
         rows = np.flatnonzero((t.state == CONFIRMED) & (t.missed == 0))
         coast = (
-            np.flatnonzero((t.state == LOST) & (t.missed <= cfg.max_coast) & t.box_ok)
-            if cfg.max_coast > 0
+            np.flatnonzero((t.state == LOST) & (t.missed <= cfg.coast_frames) & t.box_ok)
+            if cfg.coast_frames > 0
             else np.zeros(0, np.int64)
         )
         order = np.concatenate([rows, coast])
@@ -889,21 +905,7 @@ class Tracker:
             class_names=self._class_names,
         )
 
-    # ---- ball --------------------------------------------------------------------------------
-    def _split_ball(self, dets: Detections) -> tuple[Detections, Detections | None]:
-        balls: Detections | None = None
-        if dets.class_id is not None and "ball" in dets.class_names:
-            is_ball = dets.class_id == dets.class_names.index("ball")
-            if not self.config.track_ball:
-                balls = None
-            elif is_ball.any():
-                balls = dets[is_ball]
-            elif self._ball is not None:  # the ball tracker counts the frames without a ball
-                balls = Detections.empty(dets.class_names)
-            if is_ball.any():
-                dets = dets[~is_ball]
-        return self._dedupe(dets), balls
-
+    # ---- classes -----------------------------------------------------------------------------
     def _dedupe(self, dets: Detections) -> Detections:
         """Merge cross-class duplicate boxes; sets the per-row class votes."""
         n = len(dets)
@@ -933,44 +935,6 @@ class Tracker:
         self._class_votes = votes
         self._det_class = cid
         return dets
-
-    def _track_ball(
-        self, balls: Detections, calibration: Calibration | None, motion: F64 | None
-    ) -> Detections:
-        if self._ball is None:
-            from touchline.track.ball import BallTracker
-
-            self._ball = BallTracker()
-        return self._ball.update(balls, calibration, motion=motion)
-
-
-def _conform(ball: Detections, like: Detections, calibration: Calibration | None) -> Detections:
-    """The ball rows with the fields and ``data`` keys of the player rows (for merging)."""
-    n = len(ball)
-    data: dict[str, np.ndarray] = {}
-    for key, ref in like.data.items():
-        if key in ball.data:
-            data[key] = np.asarray(ball.data[key]).astype(ref.dtype, copy=False)
-        elif key == "pitch_xy":
-            data[key] = (
-                calibration.image_to_pitch(ball.foot_points.astype(np.float64))
-                if calibration is not None and calibration.is_valid
-                else np.full((n, 2), np.nan)
-            )
-        else:
-            data[key] = np.zeros((n, *ref.shape[1:]), ref.dtype)
-    emb = None
-    if like.embedding is not None:
-        emb = np.zeros((n, like.embedding.shape[1]), np.float32)
-    return Detections(
-        xyxy=ball.xyxy,
-        confidence=ball.confidence if ball.confidence is not None else np.full(n, np.nan),
-        class_id=ball.class_id,
-        tracker_id=ball.tracker_id,
-        embedding=emb,
-        data=data,
-        class_names=like.class_names,
-    )
 
 
 def _gating(means: F64, covs: F64, z: F64, R: F64) -> F64:

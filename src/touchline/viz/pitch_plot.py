@@ -55,6 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchline.errors import DataError
 from touchline.pitch import Pitch
+from touchline.tracking_meta import AttackDirection
 from touchline.types import CLASS_NAMES
 from touchline.viz.overlay import TEAM_COLORS
 
@@ -557,6 +558,7 @@ class _FrameIndex:
         if not isinstance(tracks, Tracks):
             raise TypeError(f"expected a touchline Tracks table, got {type(tracks).__name__}")
         df: pd.DataFrame = tracks.df
+        period = tracks.row_periods()
         if first is not None and last is not None and len(df):
             f = df["frame"].to_numpy()
             lo = int(np.searchsorted(f, first, side="left"))
@@ -565,7 +567,7 @@ class _FrameIndex:
                 lo = int(np.searchsorted(f, f[lo - 1], side="left"))
             if hi < len(f):
                 hi = int(np.searchsorted(f, f[hi], side="right"))
-            df = df.iloc[lo:hi]
+            df, period = df.iloc[lo:hi], period[lo:hi]
         self.pitch = Pitch.of_size(*tracks.pitch_size)
         self.frame = df["frame"].to_numpy(np.int64)
         self.frames = np.unique(self.frame)
@@ -587,9 +589,11 @@ class _FrameIndex:
         role = np.where(from_name >= -1, from_name, from_id)
         role[(role == -1) & (self.track_id == 0)] = 3
         self.role = role
-        self.jerseys = _jerseys(tracks.meta)
-        self.direction = tracks.meta.get("attack_direction")
-        self.period = df["period"].to_numpy() if "period" in df.columns else None
+        self.jerseys = {
+            t: _label_text(p.jersey) for t, p in tracks.meta.players.items() if p.jersey is not None
+        }
+        self.direction = tracks.meta.attack_direction
+        self.period = period
 
     def rows(self, frame: int) -> slice:
         lo = int(np.searchsorted(self.frame, frame, side="left"))
@@ -633,32 +637,9 @@ class _FrameIndex:
         out[(speed > _MAX_PLAYER_SPEED) & (self.role[sl] != 3)] = np.nan
         return out
 
-    def attack_direction(self, frame: int, sl: slice) -> str | None:
-        """Team 0's attacking direction recorded in the metadata, if any."""
-        given = self.direction
-        if isinstance(given, str):
-            return given
-        if isinstance(given, Mapping) and self.period is not None and sl.stop > sl.start:
-            p = self.period[sl.start]
-            value = given.get(str(p), given.get(p))
-            return None if value is None else str(value)
-        return None
-
-
-def _jerseys(meta: Mapping[str, Any]) -> dict[int, str]:
-    """``track_id -> jersey`` from ``meta["players"][id]["jersey"]`` (ids as JSON strings)."""
-    players = meta.get("players")
-    out: dict[int, str] = {}
-    if not isinstance(players, Mapping):
-        return out
-    for key, info in players.items():
-        if not isinstance(info, Mapping) or info.get("jersey") in (None, ""):
-            continue
-        try:
-            out[int(key)] = _label_text(info["jersey"])
-        except (TypeError, ValueError):
-            continue
-    return out
+    def attack_direction(self, frame: int, sl: slice) -> AttackDirection | None:
+        """Team 0's attacking direction recorded in the metadata for the frame's period."""
+        return self.direction.get(int(self.period[sl.start])) if sl.stop > sl.start else None
 
 
 def _format_time(t: float) -> str:
@@ -669,14 +650,10 @@ def _format_time(t: float) -> str:
 
 
 def _direction_artists(
-    ax: Axes, direction: str | int, palette: Mapping[ColorKey, RGB], pitch: Pitch
+    ax: Axes, direction: AttackDirection, palette: Mapping[ColorKey, RGB], pitch: Pitch
 ) -> list[Artist]:
     """Arrows in the bottom margin showing which way each team attacks."""
-    value = {"right": 1, "left": -1, 1: 1, -1: -1}.get(
-        direction.lower() if isinstance(direction, str) else int(direction)
-    )
-    if value is None:
-        raise ValueError(f"attack_direction must be 'left', 'right', 1 or -1, got {direction!r}")
+    value = direction.sign
     L, W = pitch.length, pitch.width
     y0, y1 = ax.get_ylim()
     margin = max(y0, y1) - W
@@ -739,9 +716,13 @@ def _frame_artists(
         if balls.size:
             conf = np.nan_to_num(index.confidence[sl][balls], nan=-1.0)
             artists.append(_ball_artist(ax, xy[balls[int(np.argmax(conf))]], palette))
-    direction = (
-        attack_direction if attack_direction is not None else index.attack_direction(frame, sl)
-    )
+    direction = index.attack_direction(frame, sl)
+    if attack_direction is not None:
+        try:
+            direction = AttackDirection(str(attack_direction))
+        except ValueError:
+            msg = f"attack_direction must be 'left', 'right', 1 or -1, got {attack_direction!r}"
+            raise ValueError(msg) from None
     if direction is not None:
         artists += _direction_artists(ax, direction, palette, index.pitch)
     return artists, time
@@ -774,7 +755,7 @@ def plot_frame(
     Players are the rows that are not the ball (``class_name`` ``"ball"``, or an unknown
     class with track id 0), coloured by team; goalkeepers have a magenta ring, referees and
     players without a team are grey. Labels are jersey numbers from
-    ``tracks.meta["players"][str(track_id)]["jersey"]`` when every player in the frame has
+    ``tracks.meta.players[track_id].jersey`` when every player in the frame has
     one, else track ids.
     Velocities come from columns ``vx``/``vy`` when the table has them (e.g. from
     :func:`touchline.trajectories.kinematics`), else from central differences of
@@ -793,7 +774,7 @@ def plot_frame(
         title: the title; ``None`` gives ``"frame N · mm:ss.ss"``, ``""`` none.
         attack_direction: the direction team 0 attacks (``"right"``/``+1`` towards
             ``x = length``, ``"left"``/``-1``), drawn as arrows below the pitch; ``None`` uses
-            ``tracks.meta["attack_direction"]`` when recorded (a string, or by ``period``).
+            ``tracks.meta.attack_direction`` of the frame's period when recorded.
         theme: pitch theme of a new figure.
         radius: disc radius in metres.
         arrow_seconds: seconds of motion a velocity arrow shows.

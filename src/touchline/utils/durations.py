@@ -1,0 +1,45 @@
+"""Durations set by users in seconds, turned into frame counts at a source's frame rate.
+
+>>> seconds_to_frames(1.2, 25.0), seconds_to_frames(1.2, 50.0), seconds_to_frames(0.0, 25.0, 1)
+(30, 60, 1)
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["check_fps", "check_seconds", "seconds_to_frames"]
+
+
+def check_seconds(owner: str, **durations: float) -> None:
+    """Raise a ``ValueError`` naming ``owner.field`` unless every duration is finite and >= 0.
+
+    >>> check_seconds("Cfg", lost_seconds=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Cfg.lost_seconds must be a finite duration >= 0 (seconds), got -1.0
+    """
+    for name, value in durations.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            v = math.nan
+        if not (math.isfinite(v) and v >= 0):
+            raise ValueError(
+                f"{owner}.{name} must be a finite duration >= 0 (seconds), got {value!r}"
+            )
+
+
+def check_fps(owner: str, fps: float) -> None:
+    """Raise a ``ValueError`` naming ``owner.fps`` unless it is a finite positive rate."""
+    try:
+        v = float(fps)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{owner}.fps must be a finite positive frame rate, got {fps!r}")
+
+
+def seconds_to_frames(seconds: float, fps: float, minimum: int = 0) -> int:
+    """``seconds`` as a whole number of frames at ``fps`` (nearest, at least ``minimum``)."""
+    return max(int(minimum), round(float(seconds) * float(fps)))
