@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DEMO_OUT ?= touchline-demo
 
-.PHONY: demo test lint bench clean install install-dev chromium
+.PHONY: demo test test-fast lint bench clean install install-dev chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ demo: $(VENV)/.installed
 # pytest exits 5 when no test ran; make treats any non-zero exit as failure.
 test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest -n 2 --dist loadgroup src tests
+
+# The quick loop while editing: everything but the tests marked slow (make test runs them all).
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not slow" src tests
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -82,6 +82,7 @@ def test_keypoints_lie_on_painted_lines():
         assert dist <= p.dims.line_width / 2 + 1e-9, f"{name} is {dist:.3f} m from painted lines"
 
 
+@pytest.mark.slow
 def test_paint_distance_matches_dense_polylines():
     """The analytic distance agrees with brute force over densely sampled lines."""
     p = Pitch()

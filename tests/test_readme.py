@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from touchline.cli import app
@@ -23,6 +24,7 @@ def test_first_two_commands_are_make_demo_and_make_test():
     assert [line.split("#")[0].strip() for line in first[:2]] == ["make demo", "make test"]
 
 
+@pytest.mark.slow
 def test_python_examples_run(tmp_path, monkeypatch, shared):
     shared("tracking/lastrow/LIV_[2]-1_CHE.csv")  # the analytics example reads a real play
     monkeypatch.chdir(tmp_path)

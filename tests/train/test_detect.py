@@ -41,6 +41,7 @@ def test_views_keep_boxes_inside_and_on_objects(shared):
         assert np.all(boxes[:, 2] > boxes[:, 0]) and np.all(boxes[:, 3] > boxes[:, 1])
 
 
+@pytest.mark.slow
 def test_export_matches_torch(tmp_path):
     import onnxruntime as ort
 

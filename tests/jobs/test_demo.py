@@ -68,6 +68,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return res
 
 
+@pytest.mark.slow
 def test_demo_sees_no_shared_data(demo: dict[str, Any]) -> None:
     assert demo["shared_dir"] == str(demo["empty"].resolve())
     assert demo["poses"] is None
@@ -88,6 +89,7 @@ def test_demo_uses_builtin_camera(demo: dict[str, Any]) -> None:
     assert POSES_FILE not in json.dumps(manifest)
 
 
+@pytest.mark.slow
 def test_demo_result_paths(demo: dict[str, Any]) -> None:
     out = demo["out"]
     assert demo["out_dir"] == str(out)

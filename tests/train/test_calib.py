@@ -77,6 +77,7 @@ def test_model_shapes_and_export(tmp_path):
     assert m.shape == (3, T.n_channels(), 36, 64) and m.min() >= 0 and m.max() <= 1
 
 
+@pytest.mark.slow
 def test_quick_training_run_end_to_end(tmp_path, shared):
     root = shared("pitch_keypoints/dfl/train").parents[2]
     T.main(["--out", str(tmp_path), "--quick", "--data-root", str(root)])

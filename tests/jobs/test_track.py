@@ -53,6 +53,7 @@ def _cli_table(video: Path, out: Path, *extra: str) -> pd.DataFrame:
     return read_tracks(out / "tracks.parquet").df
 
 
+@pytest.mark.slow
 def test_python_api_gives_the_table_the_cli_writes_synthetic(clip: Path, tmp_path: Path) -> None:
     video = clip / "clip.mp4"
     cli = _cli_table(video, tmp_path / "cli", "--max-gap", "0.2", "--smooth", "0.2")
@@ -65,6 +66,7 @@ def test_python_api_gives_the_table_the_cli_writes_synthetic(clip: Path, tmp_pat
     assert py.meta.source == str(video)
 
 
+@pytest.mark.slow
 def test_python_api_gives_the_table_the_cli_writes_dfl(shared, tmp_path: Path) -> None:
     video = shared("video/dfl_08fd33_4.mp4")
     cli = _cli_table(video, tmp_path / "cli")
@@ -106,6 +108,7 @@ def test_track_video_writes_everything(clip: Path, tmp_path: Path) -> None:
     assert summary.tracks > 5
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
 

@@ -302,6 +302,7 @@ def _shared_root(shared) -> str:
     return str(shared("pitch_keypoints/dfl/train/images").parents[3])
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_assets_load_from_the_shared_training_splits(shared):
     assets, _secs, _ = _load(_shared_root(shared))

@@ -87,6 +87,7 @@ LINE_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("camera", "seed", "k", "size"), LINE_CASES)
 def test_painted_lines_match_ground_truth_homography(shared, tmp_path, camera, seed, k, size):
     if camera == "auto":
