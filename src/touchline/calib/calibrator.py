@@ -205,7 +205,6 @@ class Calibrator:
         self.model = model or KeypointModel()
         self.config = config or CalibratorConfig()
         self.pitch = pitch or Pitch()
-        self._kp = self.pitch.keypoint_array(self.model.names)
         self._cache: dict[object, object] = {}
 
     # ----- one frame ----------------------------------------------------------------------
@@ -213,21 +212,10 @@ class Calibrator:
         """Calibrate one BGR frame (no temporal context)."""
         return self.estimate(image).calibration
 
-    def estimate(
-        self, image: NDArray[np.uint8], inits: Sequence[tuple[str, F64]] = ()
-    ) -> CalibrationResult:
-        """Like :meth:`calibrate`, with the diagnostics. ``inits`` are extra camera hypotheses
-        ``(source, image_to_pitch)`` the solver refines too (e.g. the previous frame's camera)."""
+    def estimate(self, image: NDArray[np.uint8]) -> CalibrationResult:
+        """Like :meth:`calibrate`, with the diagnostics."""
         pred = self.model.predict([image])[0]
-        return self._no_pitch_check(image, self._single(pred, inits, image))
-
-    def estimate_batch(self, images: list[NDArray[np.uint8]]) -> list[CalibrationResult]:
-        """Independent estimates for a batch of frames (one network call)."""
-        preds = self.model.predict(images)
-        return [
-            self._no_pitch_check(im, self._single(p, (), im))
-            for im, p in zip(images, preds, strict=True)
-        ]
+        return self._no_pitch_check(image, self._single(pred, (), image))
 
     def _no_pitch_check(
         self, image: NDArray[np.uint8], res: CalibrationResult
