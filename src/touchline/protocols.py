@@ -32,7 +32,7 @@ __all__ = ["Calibrator", "CameraStep", "Detector", "Tracker"]
 class Detector(Protocol):
     """Objects in one BGR frame: ``detect(image) -> Detections`` in the frame's pixels."""
 
-    def detect(self, image: NDArray[np.uint8]) -> Detections: ...
+    def detect(self, image: np.ndarray) -> Detections: ...
 
 
 class CameraStep(Protocol):

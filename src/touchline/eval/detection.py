@@ -31,6 +31,7 @@ from touchline.datasets.detection import (
 from touchline.detect.base import passes
 from touchline.errors import DataError
 from touchline.eval.detection_metrics import DetectionEvaluator
+from touchline.protocols import Detector
 from touchline.types import Detections
 
 __all__ = ["default_class_map", "evaluate_detection", "fold_classes", "read_samples"]
@@ -40,11 +41,11 @@ Progress = Callable[[str, int, int], None]
 ALIASES = {"football": "ball", "sports ball": "ball", "soccer ball": "ball", "goalie": "goalkeeper"}
 
 
-class _Detector(Protocol):
+class _Detector(Detector, Protocol):
+    """A :class:`touchline.protocols.Detector` whose score threshold evaluation can lower."""
+
     threshold: float
     class_names: tuple[str, ...]
-
-    def detect(self, image: np.ndarray) -> Detections: ...
 
 
 def read_samples(path: str | Path) -> list[DetectionSample]:
