@@ -43,8 +43,8 @@ from numpy.typing import NDArray
 from touchline.errors import DataError
 from touchline.select.config import (
     InputType,
-    PredictionsName,
     SelectionConfig,
+    SelectionEntry,
     StrategyType,
     load_selection_config,
 )
@@ -64,18 +64,10 @@ from touchline.select.export import (
 )
 from touchline.select.inputs import discover, iter_frames
 from touchline.select.metadata import attach_metadata, read_metadata
+from touchline.select.pool import Crop, SamplePool, metadata_columns
 from touchline.select.predictions import FramePredictions, Task, read_predictions, read_tasks
 from touchline.select.report import ReportData, build_report
-from touchline.select.scores import compute_scores
-from touchline.select.strategies import (
-    StopReason,
-    Threshold,
-    aggregate_sequences,
-    objective_from_entry,
-    select,
-    sequence_groups,
-    threshold_mask,
-)
+from touchline.select.strategies import StopReason, objective_from_entry, select
 from touchline.select.types import Sample
 from touchline.utils.checkpoint import Checkpoint, fingerprint
 from touchline.utils.files import write_json_atomic
@@ -152,7 +144,8 @@ def _load_predictions(
 
 def _boxes(
     preds: Mapping[str, FramePredictions], samples: Sequence[Sample]
-) -> dict[str, NDArray[np.float64]]:
+) -> tuple[list[Sample], dict[str, NDArray[np.float64]]]:
+    """The samples with boxes, and their boxes (xyxy) by file name."""
     out = {}
     for s in samples:
         fp = preds.get(s.file_name)
@@ -160,32 +153,15 @@ def _boxes(
         if rows:
             b = np.asarray(rows, dtype=np.float64)  # xywh
             out[s.file_name] = np.c_[b[:, :2], b[:, :2] + b[:, 2:]]
-    return out
+    return [s for s in samples if s.file_name in out], out
 
 
-def _digestible(values: Any) -> Any:
+def _digestible(values: NDArray[Any] | None) -> Any:
     """An input as something :func:`fingerprint` hashes (arrays as bytes, the rest as JSON)."""
     if values is None:
         return None
-    if isinstance(values, tuple):
-        return [_digestible(v) for v in values]
     arr = np.asarray(values)
     return arr.astype(str).tolist() if arr.dtype == object else np.ascontiguousarray(arr)
-
-
-def _metadata_arrays(samples: Sequence[Sample]) -> dict[str, NDArray[Any]]:
-    keys = sorted({k for s in samples for k in s.metadata})
-    return {k: np.array([s.metadata.get(k) for s in samples], dtype=object) for k in keys}
-
-
-def _as_values(values: NDArray[Any]) -> NDArray[Any]:
-    """Object arrays of numbers become floats; of strings, strings (None stays None)."""
-    if values.dtype != object:
-        return values
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        return np.array([np.nan if v is None else float(v) for v in values])
-    return values
 
 
 def select_frames(
@@ -244,61 +220,38 @@ def select_frames(
     cache_dir = Path(cache) if cache is not None else out / ".select-cache"
 
     with EmbeddingCache(cache_dir) as store:
-        task_names = sorted(
-            str(e.input.task)
-            for e in cfg.strategies
-            if e.input.type is InputType.EMBEDDINGS and e.input.task
-        )
-        crops: dict[str, list[NDArray[np.float32] | None]] = {}
         if object_level:
-            samples, emb, crop_of = _object_samples(
-                frames, preds[object_level], embedder, store, progress
-            )
+            pool = _object_pool(frames, preds[object_level], embedder, store)
         else:
             # one decode of each frame: the crops pass also fills the frame-embedding cache
-            for name in dict.fromkeys(task_names):
-                crops[name] = _task_crops(frames, preds[name], embedder, store, progress)
-            samples = frames
+            inputs = [e.input for e in cfg.strategies if e.input.type is InputType.EMBEDDINGS]
+            crops = {
+                n: _task_crops(frames, preds[n], embedder, store, progress)
+                for n in sorted({str(i.task) for i in inputs if i.task})
+            }
             emb = _frame_embeddings(frames, embedder, store, progress)
-            crop_of = None
-        task_emb = {name: _mean_with_fallback(crops[name], emb) for name in crops}
+            task_emb = {n: _mean_with_fallback(c, emb) for n, c in crops.items()}
+            pool = SamplePool(frames, emb, task_emb, metadata=metadata_columns(frames))
     timings["embeddings"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    n_all = len(samples)
-    scores = _scores(cfg, tasks, preds, frames, samples, crop_of)
-    meta = _metadata_arrays(samples)
-    values: list[Any] = []
-    class_names: list[list[str] | None] = []
-    for entry in cfg.strategies:
-        v = _resolve(entry, emb, task_emb, scores, meta, tasks, preds, samples, crop_of)
-        v, names = v if isinstance(v, tuple) else (v, None)  # CLASS_DISTRIBUTION: with names
-        values.append(v)
-        class_names.append(names)
+    pool = pool.resolve([e.input for e in cfg.strategies], tasks, preds)
     # SIMILARITY queries are samples: taken before any aggregation into sequences
-    queries = [_query(e, v, samples, tags) for e, v in zip(cfg.strategies, values, strict=True)]
+    queries = [_query(e, pool, tags) for e in cfg.strategies]
     length = cfg.selected_sequence_length
-    groups = None
-    if length > 1:
-        if object_level:
-            raise DataError("selected_sequence_length applies to frames, not to object_level")
-        vids = np.array([s.video or s.source for s in samples])
-        idx = np.array([s.frame if s.frame is not None else k for k, s in enumerate(samples)])
-        groups = sequence_groups(vids, idx, length)
-        if not len(groups):
-            raise DataError(f"no run of {length} consecutive frames in the input")
-        values = [None if v is None else aggregate_sequences(v, groups) for v in values]
-    n_units = n_all if groups is None else len(groups)
+    units = pool.sequences(length) if length > 1 else pool  # rows: frames or runs of frames
     objectives = [
-        objective_from_entry(e, v, size=n_units, seed=seed, query=q, class_names=names)
-        for e, v, q, names in zip(cfg.strategies, values, queries, class_names, strict=True)
-    ]
-    n_frames = cfg.samples_to_select(n_all)
-    n = n_frames if groups is None else -(-n_frames // length)
+        objective_from_entry(e, units.inputs.get(e.input), size=len(units), seed=seed, query=q,
+                             class_names=units.class_names.get(e.input))
+        for e, q in zip(cfg.strategies, queries, strict=True)
+    ]  # fmt: skip
+    n_frames = cfg.samples_to_select(len(pool))
+    n = n_frames if units.groups is None else -(-n_frames // length)
     # every resolved input is part of the key: changed predictions, metadata or embeddings
     # (another model) start the greedy pass afresh instead of replaying stale picks
-    key = fingerprint(cfg.to_dict(), [s.file_name for s in samples], emb, object_level, seed,
-                      *(_digestible(v) for v in values), *(_digestible(q) for q in queries))  # fmt: skip
+    key = fingerprint(cfg.to_dict(), pool.file_names, pool.embeddings, object_level, seed,
+                      *(_digestible(units.inputs.get(e.input)) for e in cfg.strategies),
+                      *(_digestible(q) for q in queries))  # fmt: skip
     partial = Checkpoint(out / ".select-partial", key)
     saved = partial.read_json("picks.json")
     pre = [int(i) for i in saved] if isinstance(saved, list) else []
@@ -316,7 +269,7 @@ def select_frames(
         if time.monotonic() - last_save[0] > 2.0:  # a killed process loses at most 2 s
             save()
         if progress is not None:
-            progress("select", done, total or n_units)
+            progress("select", done, total or len(units))
 
     try:
         result = select(n, objectives, preselected=pre or None, seed=seed, progress=on_pick)
@@ -324,38 +277,33 @@ def select_frames(
         save()
         raise
     partial.clear()  # done: nothing to resume
-    chosen = result.indices.astype(np.int64)
-    selected = chosen if groups is None else groups[chosen].reshape(-1)[:n_frames]
+    selected = units.expand(result.indices)[:n_frames]
     timings["selection"] = time.perf_counter() - t
 
     t = time.perf_counter()
     outputs = ["selection.json", "selection.csv", "summary.json"]
-    write_selection(out, samples, selected.tolist(), scores=scores, metadata=meta)
-    sel_samples = [samples[i] for i in selected.tolist()]
+    write_selection(out, pool.samples, list(selected), scores=pool.scores, metadata=pool.metadata)
+    picked = pool.subset(selected)  # the selected frames (or objects)
     gallery: list[tuple[str, NDArray[np.uint8]]] = []
     if extract:
         if object_level:
-            assert crop_of is not None
-            _write_crops(out, samples, selected, crop_of, frames)
+            _write_crops(out, picked, frames)
             outputs.append("crops/")
         else:
-            sizes, anns = _extract(out, sel_samples, tasks, preds, gallery, progress)
-            rank = {x.file_name: k for k, x in enumerate(sel_samples)}
+            sizes, anns = _extract(out, picked.samples, tasks, preds, gallery, progress)
+            rank = {f: k for k, f in enumerate(picked.file_names)}
             gallery.sort(key=lambda item: rank.get(item[0], len(rank)))  # pick order
-            write_label_tools(out, [s.file_name for s in sel_samples], sizes, annotations=anns)
+            write_label_tools(out, picked.file_names, sizes, annotations=anns)
             outputs += ["frames/", "label_studio_tasks.json", "cvat_annotations.xml"]
     timings["outputs"] = time.perf_counter() - t
     if report:
         t = time.perf_counter()
-        unit_ok = np.ones(n_units, bool)
+        unit_ok = np.ones(len(units), bool)
         for obj in objectives:
-            if isinstance(obj, Threshold):
-                unit_ok &= threshold_mask(obj.values, obj.threshold, obj.operation)
-        if groups is None:
-            cand = unit_ok
-        else:  # a frame passes when its sequence does
-            cand = np.zeros(n_all, bool)
-            cand[groups[unit_ok].ravel()] = True
+            if (keep := obj.keep()) is not None:
+                unit_ok &= keep
+        cand = np.zeros(len(pool), bool)  # a frame passes when its sequence does
+        cand[units.expand(np.flatnonzero(unit_ok))] = True
         targets = {
             e.input.key: dict(e.strategy.target)
             for e in cfg.strategies
@@ -366,15 +314,15 @@ def select_frames(
             first = next(e.input.task for e in cfg.strategies if e.input.task in preds)
             objects = np.array(
                 [len(preds[first][s.file_name].objects) if s.file_name in preds[first] else 0
-                 for s in samples], float)  # fmt: skip
+                 for s in pool.samples], float)  # fmt: skip
         build_report(
             ReportData(
-                file_names=[s.file_name for s in samples],
+                file_names=pool.file_names,
                 selected=selected,
                 candidates=cand,
-                embeddings=emb,
-                scores=scores,
-                metadata={k: np.asarray(v).astype(str) for k, v in meta.items()},
+                embeddings=pool.embeddings,
+                scores=pool.scores,
+                metadata={k: np.asarray(v).astype(str) for k, v in pool.metadata.items()},
                 objects=objects,
                 targets=targets,
                 timings=timings,
@@ -387,38 +335,30 @@ def select_frames(
         outputs += ["report.json", "report.html", "report.pdf"]
     summary = SelectionSummary(
         input=str(input),
-        samples=n_all,
+        samples=len(pool),
         kind=f"objects of {object_level}" if object_level else "frames",
-        candidates=int(result.n_candidates) * (1 if groups is None else length),
+        candidates=int(result.n_candidates) * length,
         selected=int(selected.size),
         stop_reason=result.stop_reason,
         resumed_picks=len(pre),
         sequence_length=length,
         strategies=[e.describe() for e in cfg.strategies],
-        embedding=EmbeddingInfo(str(model), int(emb.shape[1])),
+        embedding=EmbeddingInfo(str(model), int(pool.embeddings.shape[1])),
         timings_s={k: round(v, 3) for k, v in timings.items()},
         outputs=outputs,
     )
     write_json_atomic(out / "summary.json", summary.to_json())
-    return SelectionRun(samples, selected, summary)
+    return SelectionRun(pool.samples, selected, summary)
 
 
-def _query(
-    entry: Any, values: Any, samples: Sequence[Sample], tags: str | Path | None
-) -> NDArray[np.float32] | None:
+def _query(entry: SelectionEntry, pool: SamplePool, tags: str | Path | None) -> NDArray[Any] | None:
     """The query embeddings of a SIMILARITY entry: the samples its tag file names."""
     if entry.strategy.type is not StrategyType.SIMILARITY:
         return None
-    name = entry.input.tag_name
+    name = str(entry.input.tag_name)
     folder = Path(tags) if tags is not None else Path(".")
-    path = next(
-        (
-            folder / f"{name}{ext}"
-            for ext in (".txt", ".json", "")
-            if (folder / f"{name}{ext}").is_file()
-        ),
-        None,
-    )
+    found = (folder / f"{name}{ext}" for ext in (".txt", ".json", ""))
+    path = next((f for f in found if f.is_file()), None)
     if path is None:
         raise DataError(
             f"SIMILARITY tag {name!r}: no file {folder / (name + '.txt')} (give --tags DIR with "
@@ -431,35 +371,32 @@ def _query(
         raise DataError(f"{path}: not valid JSON ({e})") from None
     if names is None:
         names = [line.strip() for line in text.splitlines() if line.strip()]
-    index = {s.file_name: k for k, s in enumerate(samples)}
+    index = {f: k for k, f in enumerate(pool.file_names)}
     unknown = [n for n in names if n not in index]
     if unknown:
         raise DataError(f"{path}: {unknown[0]!r} is not one of the input samples")
     if not names:
         raise DataError(f"{path}: the tag names no sample")
-    return np.asarray(values)[[index[n] for n in names]]
+    return np.asarray(pool.inputs[entry.input])[[index[n] for n in names]]
 
 
-def _uncached(frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache) -> list[Sample]:
-    """The frames whose whole-frame embedding the cache lacks."""
-    from touchline.select.embeddings import sample_key
-
-    _, found = store.get(embedder.cache_key("frame"), [sample_key(s) for s in frames])
-    return [s for s, f in zip(frames, found.tolist(), strict=True) if not f]
+def _decoded(stage: str, samples: Sequence[Sample], progress: Progress | None) -> Any:
+    """The ``(sample, image)`` pairs of ``samples``, reporting ``progress(stage, k, n)``."""
+    for k, item in enumerate(iter_frames(samples)):
+        if progress is not None:
+            progress(stage, k + 1, len(samples))
+        yield item
 
 
 def _frame_embeddings(
     frames: Sequence[Sample], embedder: Embedder, store: EmbeddingCache, progress: Progress | None
 ) -> NDArray[np.float32]:
-    todo = _uncached(frames, embedder, store)  # decode only these (a resumed run skips the rest)
+    from touchline.select.embeddings import sample_key
 
-    def stream() -> Any:
-        for k, item in enumerate(iter_frames(todo)):
-            if progress is not None:
-                progress("embed", k + 1, len(todo))
-            yield item
-
-    return embed_samples(frames, stream(), embedder=embedder, cache=store)
+    # decode only the frames the cache lacks (a resumed run skips the rest)
+    _, found = store.get(embedder.cache_key("frame"), [sample_key(s) for s in frames])
+    todo = [s for s, f in zip(frames, found.tolist(), strict=True) if not f]
+    return embed_samples(frames, _decoded("embed", todo, progress), embedder=embedder, cache=store)
 
 
 def _prefill_frames(
@@ -500,16 +437,8 @@ def _task_crops(
     progress: Progress | None,
 ) -> list[NDArray[np.float32] | None]:
     """Per frame, the embeddings of the task's object crops (``None``: no object)."""
-    boxes = _boxes(preds, frames)
-    with_boxes = [s for s in frames if s.file_name in boxes]
-
-    def stream() -> Any:
-        for k, item in enumerate(iter_frames(with_boxes)):
-            if progress is not None:
-                progress("crops", k + 1, len(with_boxes))
-            yield item
-
-    feed = _prefill_frames(stream(), embedder, store)
+    with_boxes, boxes = _boxes(preds, frames)
+    feed = _prefill_frames(_decoded("crops", with_boxes, progress), embedder, store)
     try:
         got = embed_sample_crops(with_boxes, feed, boxes, embedder=embedder, cache=store)
     finally:
@@ -529,110 +458,31 @@ def _mean_with_fallback(
     return l2_normalise(out)
 
 
-def _object_samples(
+def _object_pool(
     frames: Sequence[Sample],
     preds: Mapping[str, FramePredictions],
     embedder: Embedder,
     store: EmbeddingCache,
-    progress: Progress | None,
-) -> tuple[list[Sample], NDArray[np.float32], list[tuple[int, int, Any]]]:
-    boxes = _boxes(preds, frames)
-    with_boxes = [s for s in frames if s.file_name in boxes]
+) -> SamplePool:
+    """The objects of the task with a box as samples, each embedded from its crop."""
+    with_boxes, boxes = _boxes(preds, frames)
     crops = embed_sample_crops(with_boxes, iter_frames(with_boxes), boxes, embedder=embedder,
                                cache=store)  # fmt: skip
     index = {s.file_name: k for k, s in enumerate(frames)}
     samples: list[Sample] = []
     rows: list[NDArray[np.float32]] = []
-    crop_of: list[tuple[int, int, Any]] = []
+    crop_of: list[Crop] = []
     for s, c in zip(with_boxes, crops, strict=True):
         objs = [o for o in preds[s.file_name].objects if o.bbox is not None]
         stem = str(Path(s.file_name).with_suffix(""))
         for j, o in enumerate(objs):
             samples.append(Sample(f"{stem}-{j}.png", s.source, s.video, s.frame, dict(s.metadata)))
             rows.append(c[j])
-            crop_of.append((index[s.file_name], j, o))
+            crop_of.append((index[s.file_name], o))
     if not samples:
         raise DataError("object_level: the predictions have no objects with a box")
-    return samples, np.vstack(rows).astype(np.float32), crop_of
-
-
-def _scores(
-    cfg: SelectionConfig,
-    tasks: Mapping[str, Task],
-    preds: Mapping[str, Mapping[str, FramePredictions]],
-    frames: Sequence[Sample],
-    samples: Sequence[Sample],
-    crop_of: list[tuple[int, int, Any]] | None,
-) -> dict[str, NDArray[np.float64]]:
-    out: dict[str, NDArray[np.float64]] = {}
-    for e in cfg.strategies:
-        if e.input.type is not InputType.SCORES or not e.input.task or not e.input.score:
-            continue
-        name = f"{e.input.task}/{e.input.score}"
-        if name in out:
-            continue
-        if crop_of is not None:
-            if e.input.score != "objectness_least_confidence":
-                raise DataError(
-                    f"object_level: score {e.input.score!r} is a frame score; objects have "
-                    "'objectness_least_confidence' (1 - the object's score)"
-                )
-            out[name] = np.array([1.0 - float(o.score) for _, _, o in crop_of])
-            continue
-        task = tasks[e.input.task]
-        got = compute_scores(task, preds[e.input.task], frames, names=[e.input.score])
-        out[name] = np.asarray(got[e.input.score], dtype=np.float64)
-    return out
-
-
-def _resolve(
-    entry: Any,
-    emb: NDArray[np.float32],
-    task_emb: Mapping[str, NDArray[np.float32]],
-    scores: Mapping[str, NDArray[np.float64]],
-    meta: Mapping[str, NDArray[Any]],
-    tasks: Mapping[str, Task],
-    preds: Mapping[str, Mapping[str, FramePredictions]],
-    samples: Sequence[Sample],
-    crop_of: list[tuple[int, int, Any]] | None,
-) -> Any:
-    inp = entry.input
-    if inp.type is InputType.EMBEDDINGS:
-        return task_emb.get(inp.task, emb) if inp.task else emb
-    if inp.type is InputType.SCORES:
-        return scores[f"{inp.task}/{inp.score}"]
-    if inp.type is InputType.METADATA:
-        if inp.key not in meta:
-            known = sorted(meta)
-            raise DataError(
-                f"selection config: METADATA key {inp.key!r} is not in the metadata of any "
-                f"sample (keys: {known})"
-            )
-        return _as_values(meta[inp.key])
-    if inp.type is InputType.PREDICTIONS:
-        if crop_of is not None:
-            raise DataError("object_level: PREDICTIONS inputs apply to frames")
-        task = tasks[inp.task]
-        names = [c.name for c in task.categories]
-        ids = [c.id for c in task.categories]
-        fp = preds[inp.task]
-        counts = np.zeros((len(samples), len(ids)))
-        col = {cid: j for j, cid in enumerate(ids)}
-        for k, s in enumerate(samples):
-            for o in fp[s.file_name].objects if s.file_name in fp else ():
-                counts[k, col[o.category_id]] += 1
-        if inp.name is PredictionsName.CLASS_DISTRIBUTION:
-            tot = counts.sum(axis=1, keepdims=True)
-            return np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0), names
-        wanted = list(inp.categories) if inp.categories else names
-        unknown = sorted(set(wanted) - set(names))
-        if unknown:
-            raise DataError(
-                f"selection config: CATEGORY_COUNT categories {unknown} are not in task "
-                f"{inp.task!r} (categories: {names})"
-            )
-        return counts[:, [names.index(w) for w in wanted]].sum(axis=1)
-    return None  # RANDOM
+    emb = np.vstack(rows).astype(np.float32)
+    return SamplePool(samples, emb, metadata=metadata_columns(samples), objects=crop_of)
 
 
 def _extract(
@@ -686,19 +536,10 @@ def _extract(
     return sizes, anns
 
 
-def _write_crops(
-    out: Path,
-    samples: Sequence[Sample],
-    selected: NDArray[np.int64],
-    crop_of: list[tuple[int, int, Any]],
-    frames: Sequence[Sample],
-) -> None:
+def _write_crops(out: Path, picked: SamplePool, frames: Sequence[Sample]) -> None:
     wanted: dict[str, list[tuple[str, tuple[float, float, float, float]]]] = {}
-    for i in selected.tolist():
-        fi, _, obj = crop_of[i]
-        x, y, w, h = (float(v) for v in obj.bbox)
-        wanted.setdefault(frames[fi].file_name, []).append(
-            (samples[i].file_name, (x, y, x + w, y + h))
-        )
+    for s, (fi, obj) in zip(picked.samples, picked.objects or [], strict=True):
+        x, y, w, h = (float(v) for v in np.asarray(obj.bbox))
+        wanted.setdefault(frames[fi].file_name, []).append((s.file_name, (x, y, x + w, y + h)))
     chosen = [f for f in frames if f.file_name in wanted]
     extract_crops(iter_frames(chosen), wanted, out / "crops")

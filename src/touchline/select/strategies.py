@@ -57,7 +57,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -76,9 +76,11 @@ __all__ = [
     "Balance",
     "Diversity",
     "Objective",
+    "Scorer",
     "SelectionResult",
     "Similarity",
     "StopReason",
+    "Strategy",
     "Threshold",
     "Typicality",
     "Weights",
@@ -106,11 +108,85 @@ Progress: TypeAlias = Callable[[int, int | None, int], None]
 
 
 # ----------------------------------------------------------------------------------------
+# the contract of an objective
+
+
+class Scorer:
+    """One objective during a greedy pass. As is, fixed values ``o``: ``static`` is
+    ``strength * log o`` (in every step's score), ``allowed`` the candidates a stopping
+    condition keeps, ``budget`` ``(raw values, max sum)``. DIVERSITY and BALANCE override the
+    step methods; ``phase`` orders their step scores (DIVERSITY first).
+    """
+
+    phase = 0
+    static: np.ndarray | float = 0.0
+    allowed: np.ndarray | None = None
+
+    def __init__(
+        self,
+        o: np.ndarray,
+        strength: float,
+        allowed: np.ndarray | None = None,
+        budget: tuple[np.ndarray, float] | None = None,
+    ) -> None:
+        self.o, self.allowed, self.budget, self.total = o, allowed, budget, 0.0
+        self.static = strength * np.log(np.maximum(o, EPS)) if strength else 0.0
+
+    def restrict(self, eligible: np.ndarray) -> None:
+        """Drop candidates from ``eligible`` (in place) before a step."""
+
+    def add_score(self, score: np.ndarray, eligible: np.ndarray) -> None:
+        """Add this step's ``strength * log o`` to ``score``."""
+
+    def value(self, idx: int) -> float:
+        """The objective value ``o`` of candidate ``idx`` at this step."""
+        return float(self.o[idx])
+
+    def update(self, idx: int) -> bool:
+        """Record the pick ``idx``; ``True`` when a stopping condition is reached."""
+        if self.budget is None:
+            return False
+        self.total += float(self.budget[0][idx])
+        return self.total >= self.budget[1]
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What :func:`select` needs of an objective; the six objective types implement it.
+
+    ``rows()`` is the number of samples (``None``: not one row per sample), ``keep()`` a
+    filter's mask of the samples it keeps (``None``: not a filter), and ``fit(candidates,
+    seed)`` validates the input and returns the objective's :class:`Scorer` for one greedy
+    pass over the ``candidates`` mask (``None``: a pure filter).
+
+    >>> w = Weights([0.5, 1.0])
+    >>> isinstance(w, Strategy), w.rows(), w.keep(), w.fit(np.ones(2, bool)).value(0)
+    (True, 2, None, 0.5)
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def rows(self) -> int | None: ...
+
+    def keep(self) -> np.ndarray | None: ...
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> Scorer | None: ...
+
+
+class _Objective:
+    name: str
+
+    def keep(self) -> np.ndarray | None:
+        return None
+
+
+# ----------------------------------------------------------------------------------------
 # objectives
 
 
 @dataclass(frozen=True, eq=False)
-class Diversity:
+class Diversity(_Objective):
     """DIVERSITY (k-center greedy) on embeddings ``(n, d)``.
 
     Attributes:
@@ -125,9 +201,19 @@ class Diversity:
     min_distance: float | None = None
     name: str = "EMBEDDINGS"
 
+    def rows(self) -> int | None:
+        return _rows(self.embeddings)
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> Scorer:
+        strength = _strength(self.strength, self.name)
+        e = _matrix(self.embeddings, self.name)
+        if (m := self.min_distance) is not None and not m >= 0:
+            raise DataError(f"{self.name}: min_distance must be >= 0, got {m}")
+        return _DiversityState(e, strength, m)
+
 
 @dataclass(frozen=True, eq=False)
-class Weights:
+class Weights(_Objective):
     """WEIGHTS on scalars ``(n,)``: prefer high values.
 
     Attributes:
@@ -142,6 +228,17 @@ class Weights:
     strength: float = 1.0
     max_sum: float | None = None
     name: str = "WEIGHTS"
+
+    def rows(self) -> int | None:
+        return _rows(self.values)
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> Scorer:
+        strength = _strength(self.strength, self.name)
+        w = weights_objective(_named(self.values, self.name))
+        if self.max_sum is None:
+            return Scorer(w, strength)
+        raw = np.nan_to_num(_numeric(self.values, self.name), nan=0.0)
+        return Scorer(w, strength, budget=(raw, float(self.max_sum)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,9 +257,18 @@ class Threshold:
     operation: ThresholdOperation | str
     name: str = "THRESHOLD"
 
+    def rows(self) -> int | None:
+        return _rows(self.values)
+
+    def keep(self) -> np.ndarray:
+        return threshold_mask(_named(self.values, self.name), self.threshold, self.operation)
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> None:
+        return None
+
 
 @dataclass(frozen=True, eq=False)
-class Balance:
+class Balance(_Objective):
     """BALANCE on categories ``(n,)`` or class masses ``(n, C)``.
 
     Attributes:
@@ -186,9 +292,76 @@ class Balance:
     class_names: Sequence[str] | None = None
     name: str = "BALANCE"
 
+    def rows(self) -> int | None:
+        return _rows(self.values)
+
+    def fit(self, candidates: np.ndarray | None, seed: int = 0) -> _BalanceState:
+        strength = _strength(self.strength, self.name)
+        name = self.name
+        try:
+            dist = BalanceDistribution(str(self.distribution))
+        except ValueError:
+            names = ", ".join(e.value for e in BalanceDistribution)
+            raise DataError(
+                f"{name}: unknown BALANCE distribution {self.distribution!r}; expected {names}"
+            ) from None
+        v = np.asarray(self.values)
+        if v.ndim == 2:
+            if not np.issubdtype(v.dtype, np.number) or v.dtype == bool:
+                raise DataError(f"{name}: class masses must be numbers, got {v.dtype}")
+            m = v.astype(np.float64)
+            if not np.isfinite(m).all() or (m < 0).any():
+                raise DataError(f"{name}: class masses must be finite and >= 0")
+            cols = (
+                [str(c) for c in self.class_names]
+                if self.class_names is not None
+                else [str(i) for i in range(m.shape[1])]
+            )
+            if len(cols) != m.shape[1]:
+                raise DataError(f"{name}: {len(cols)} class names for {m.shape[1]} columns")
+            pool = m if candidates is None else m[candidates]
+            present = {c: float(pool[:, j].sum()) for j, c in enumerate(cols)}
+            labels, t = _shares(name, dist, self.target, cols, present, masses=True)
+            groups = np.zeros((m.shape[0], len(labels)), dtype=np.float64)
+            index = {c: i for i, c in enumerate(labels)}
+            for j, c in enumerate(cols):
+                groups[:, index.get(c, len(labels) - 1)] += m[:, j]
+            return _BalanceState(labels, t, None, groups, strength)
+        if v.ndim != 1:
+            raise DataError(
+                f"{name}: expected (n,) categories or (n, C) class masses, got shape {v.shape}"
+            )
+        strings = v.astype(str)
+        uniq, inv = np.unique(strings, return_inverse=True)
+        pool_inv = inv if candidates is None else inv[candidates]
+        counts = np.bincount(pool_inv, minlength=len(uniq))
+        present = {str(u): float(c) for u, c in zip(uniq, counts, strict=True)}
+        every = {str(u) for u in uniq}
+        if self.target is not None:
+            missing = [k for k in self.target if str(k) not in every]
+            if missing:
+                seen = ", ".join(repr(str(u)) for u in uniq[:8]) + (
+                    ", ..." if len(uniq) > 8 else ""
+                )
+                hint = (
+                    "; no sample has a value: is the key missing from the metadata?"
+                    if every <= {"None", "nan", ""}
+                    else ""
+                )
+                raise DataError(
+                    f"{name}: BALANCE target names {', '.join(map(repr, missing))}, which never "
+                    f"occur{'s' if len(missing) == 1 else ''} in the input (values seen: {seen})"
+                    + hint
+                )
+        labels, t = _shares(name, dist, self.target, [str(u) for u in uniq], present, masses=False)
+        index = {c: i for i, c in enumerate(labels)}
+        other = len(labels) - 1
+        lut = np.array([index.get(str(u), other) for u in uniq], dtype=np.int64)
+        return _BalanceState(labels, t, lut[inv], None, strength)
+
 
 @dataclass(frozen=True, eq=False)
-class Similarity:
+class Similarity(_Objective):
     """SIMILARITY: prefer samples close to any of the query embeddings ``(q, d)``.
 
     Attributes:
@@ -203,9 +376,16 @@ class Similarity:
     strength: float = 1.0
     name: str = "EMBEDDINGS"
 
+    def rows(self) -> int | None:
+        return _rows(self.embeddings)
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> Scorer:
+        strength = _strength(self.strength, self.name)
+        return Scorer(_wrap(self.name, similarity_objective, self.embeddings, self.query), strength)
+
 
 @dataclass(frozen=True, eq=False)
-class Typicality:
+class Typicality(_Objective):
     """TYPICALITY: prefer samples in dense regions of the embedding space.
 
     Attributes:
@@ -224,6 +404,16 @@ class Typicality:
     strength: float = 1.0
     max_reference: int = 10_000
     name: str = "EMBEDDINGS"
+
+    def rows(self) -> int | None:
+        return _rows(self.embeddings)
+
+    def fit(self, candidates: np.ndarray, seed: int = 0) -> Scorer:
+        strength = _strength(self.strength, self.name)
+        k, ref = self.num_nearest_neighbors, self.max_reference
+        t = _wrap(self.name, typicality_objective, self.embeddings, k, max_reference=ref, seed=seed)
+        m = self.min_typicality
+        return Scorer(t, strength, allowed=None if m is None else t >= m)
 
 
 Objective: TypeAlias = Diversity | Weights | Threshold | Balance | Similarity | Typicality
@@ -437,9 +627,8 @@ def balance_shares(
     >>> balance_shares(["a", "a", "b", "c"], distribution="INPUT")
     {'a': 0.5, 'b': 0.25, 'c': 0.25}
     """
-    state = _BalanceState.build(
-        Balance(values, target=target, distribution=distribution, name=name),
-        None if candidates is None else np.asarray(candidates, dtype=bool),
+    state = Balance(values, target=target, distribution=distribution, name=name).fit(
+        None if candidates is None else np.asarray(candidates, dtype=bool)
     )
     out = dict(zip(state.labels, state.t.tolist(), strict=True))
     if out.get("*other*") == 0.0:
@@ -479,7 +668,7 @@ def k_center_greedy(
 
 def select(
     n: int | None,
-    objectives: Sequence[Objective],
+    objectives: Sequence[Strategy],
     *,
     preselected: Sequence[int] | np.ndarray | None = None,
     seed: int = 0,
@@ -490,7 +679,7 @@ def select(
     Args:
         n: total number of samples in the selection, ``preselected`` included (``None``: no
             count limit; stop on a stopping condition or when no candidate is left).
-        objectives: at least one objective; all arrays must have the same ``n`` rows.
+        objectives: at least one objective (any :class:`Strategy`), all with the same rows.
         preselected: picks already made, in order (e.g. by an interrupted run): they are
             replayed first, so the result equals the uninterrupted run's.
         seed: seed of the typicality reference subset.
@@ -516,60 +705,23 @@ def select(
     limit = size if n is None else min(int(n), size)
 
     candidates = np.ones(size, dtype=bool)
+    for obj in objectives:
+        if (keep := obj.keep()) is not None:
+            candidates &= keep
+    fitted = [(o.name, sc) for o in objectives if (sc := o.fit(candidates, seed)) is not None]
+    scorers = [sc for _, sc in fitted]
     static = np.zeros(size, dtype=np.float64)
     typ_ok = np.ones(size, dtype=bool)
-    columns: list[tuple[str, Any]] = []  # (name, static objective array | dynamic state)
-    diversities: list[_DiversityState] = []
-    balances: list[_BalanceState] = []
-    sums: list[tuple[np.ndarray, float]] = []
-
-    for obj in objectives:
-        if isinstance(obj, Threshold):
-            candidates &= threshold_mask(_named(obj.values, obj.name), obj.threshold, obj.operation)
-    for obj in objectives:
-        if isinstance(obj, Threshold):
-            continue
-        strength = _strength(obj.strength, obj.name)
-        if isinstance(obj, Weights):
-            w = weights_objective(_named(obj.values, obj.name))
-            static += strength * np.log(np.maximum(w, EPS)) if strength else 0.0
-            columns.append((obj.name, w))
-            if obj.max_sum is not None:
-                raw = np.nan_to_num(_numeric(obj.values, obj.name), nan=0.0)
-                sums.append((raw, float(obj.max_sum)))
-        elif isinstance(obj, Similarity):
-            s = _wrap(obj.name, similarity_objective, obj.embeddings, obj.query)
-            static += strength * np.log(np.maximum(s, EPS)) if strength else 0.0
-            columns.append((obj.name, s))
-        elif isinstance(obj, Typicality):
-            t = _wrap(
-                obj.name,
-                typicality_objective,
-                obj.embeddings,
-                obj.num_nearest_neighbors,
-                max_reference=obj.max_reference,
-                seed=seed,
-            )
-            static += strength * np.log(np.maximum(t, EPS)) if strength else 0.0
-            if obj.min_typicality is not None:
-                typ_ok &= t >= obj.min_typicality
-            columns.append((obj.name, t))
-        elif isinstance(obj, Diversity):
-            st = _DiversityState.build(obj, strength)
-            diversities.append(st)
-            columns.append((obj.name, st))
-        elif isinstance(obj, Balance):
-            bs = _BalanceState.build(obj, candidates, strength)
-            balances.append(bs)
-            columns.append((obj.name, bs))
-        else:  # pragma: no cover - typing guard
-            raise DataError(f"select: unknown objective {type(obj).__name__}")
+    for sc in scorers:
+        static += sc.static
+        if sc.allowed is not None:
+            typ_ok &= sc.allowed
+    steps = sorted(scorers, key=lambda sc: sc.phase)  # the order the scores are summed in
 
     chosen = np.zeros(size, dtype=bool)
     picks: list[int] = []
     logs: list[float] = []
     values: list[list[float]] = []
-    cum = [0.0] * len(sums)
     reason: StopReason = "n_samples"
     step = 0
     while True:
@@ -580,8 +732,8 @@ def select(
         base = candidates & ~chosen
         eligible = base & typ_ok
         after_typ = bool(eligible.any())
-        for d in diversities:
-            d.restrict(eligible)
+        for sc in steps:
+            sc.restrict(eligible)
         if not forced and not eligible.any():
             reason = (
                 "exhausted"
@@ -590,27 +742,21 @@ def select(
             )
             break
         score = static.copy()
-        for d in diversities:
-            d.add_score(score)
-        for b in balances:
-            b.add_score(score, eligible if eligible.any() else base)
+        live = eligible if eligible.any() else base
+        for sc in steps:
+            sc.add_score(score, live)
         if forced:
             idx = int(pre[step])
         else:
             score[~eligible] = -np.inf
             idx = int(np.argmax(score))
         logs.append(float(score[idx]))
-        values.append([_value_at(col, idx) for _, col in columns])
+        values.append([sc.value(idx) for sc in scorers])
         picks.append(idx)
         chosen[idx] = True
-        for d in diversities:
-            d.update(idx)
-        for b in balances:
-            b.update(idx)
         stop = False
-        for j, (raw, cap) in enumerate(sums):
-            cum[j] += float(raw[idx])
-            stop |= cum[j] >= cap
+        for sc in scorers:
+            stop |= sc.update(idx)
         step += 1
         if progress is not None:
             progress(len(picks), n, idx)
@@ -618,19 +764,20 @@ def select(
             reason = "max_sum"
             break
 
-    names = tuple(name for name, _ in columns)
     return SelectionResult(
         indices=np.asarray(picks, dtype=np.int64),
         log_objective=np.asarray(logs, dtype=np.float64),
-        objective_values=np.asarray(values, dtype=np.float64).reshape(len(picks), len(columns)),
-        names=names,
+        objective_values=np.asarray(values, dtype=np.float64).reshape(len(picks), len(scorers)),
+        names=tuple(name for name, _ in fitted),
         stop_reason=reason,
         n_candidates=int(candidates.sum()),
     )
 
 
-class _DiversityState:
+class _DiversityState(Scorer):
     """Nearest-pick squared distances of every sample, updated one pick at a time."""
+
+    phase = 1
 
     def __init__(self, e: np.ndarray, strength: float, min_distance: float | None) -> None:
         self.e = e
@@ -640,34 +787,30 @@ class _DiversityState:
         self.d2 = np.full(e.shape[0], np.inf)
         self.any = False
 
-    @classmethod
-    def build(cls, obj: Diversity, strength: float) -> _DiversityState:
-        e = _matrix(obj.embeddings, obj.name)
-        if obj.min_distance is not None and not obj.min_distance >= 0:
-            raise DataError(f"{obj.name}: min_distance must be >= 0, got {obj.min_distance}")
-        return cls(e, strength, obj.min_distance)
-
     def restrict(self, eligible: np.ndarray) -> None:
         if self.any and self.min_d2 is not None:
             eligible &= self.d2 >= self.min_d2
 
-    def add_score(self, score: np.ndarray) -> None:
+    def add_score(self, score: np.ndarray, eligible: np.ndarray) -> None:
         if self.any and self.strength:
             score += (0.5 * self.strength) * np.log(np.maximum(self.d2, EPS * EPS))
 
     def value(self, idx: int) -> float:
         return math.sqrt(self.d2[idx]) if self.any else math.nan
 
-    def update(self, idx: int) -> None:
+    def update(self, idx: int) -> bool:
         dots = (self.e @ self.e[idx]).astype(np.float64, copy=False)
         d2 = self.sq + self.sq[idx] - 2.0 * dots
         np.maximum(d2, 0.0, out=d2)
         np.minimum(self.d2, d2, out=self.d2)
         self.any = True
+        return False
 
 
-class _BalanceState:
+class _BalanceState(Scorer):
     """Selected class counts and the squared-distance-to-target objective."""
+
+    phase = 2
 
     def __init__(
         self,
@@ -688,72 +831,6 @@ class _BalanceState:
             tot = masses.sum(axis=1)
             self.u = masses - tot[:, None] * t[None, :]
             self.uu = np.einsum("ij,ij->i", self.u, self.u)
-
-    @classmethod
-    def build(
-        cls, obj: Balance, candidates: np.ndarray | None, strength: float = 1.0
-    ) -> _BalanceState:
-        name = obj.name
-        try:
-            dist = BalanceDistribution(str(obj.distribution))
-        except ValueError:
-            names = ", ".join(e.value for e in BalanceDistribution)
-            raise DataError(
-                f"{name}: unknown BALANCE distribution {obj.distribution!r}; expected {names}"
-            ) from None
-        v = np.asarray(obj.values)
-        if v.ndim == 2:
-            if not np.issubdtype(v.dtype, np.number) or v.dtype == bool:
-                raise DataError(f"{name}: class masses must be numbers, got {v.dtype}")
-            m = v.astype(np.float64)
-            if not np.isfinite(m).all() or (m < 0).any():
-                raise DataError(f"{name}: class masses must be finite and >= 0")
-            cols = (
-                [str(c) for c in obj.class_names]
-                if obj.class_names is not None
-                else [str(i) for i in range(m.shape[1])]
-            )
-            if len(cols) != m.shape[1]:
-                raise DataError(f"{name}: {len(cols)} class names for {m.shape[1]} columns")
-            pool = m if candidates is None else m[candidates]
-            present = {c: float(pool[:, j].sum()) for j, c in enumerate(cols)}
-            labels, t = _shares(name, dist, obj.target, cols, present, masses=True)
-            groups = np.zeros((m.shape[0], len(labels)), dtype=np.float64)
-            index = {c: i for i, c in enumerate(labels)}
-            for j, c in enumerate(cols):
-                groups[:, index.get(c, len(labels) - 1)] += m[:, j]
-            return cls(labels, t, None, groups, strength)
-        if v.ndim != 1:
-            raise DataError(
-                f"{name}: expected (n,) categories or (n, C) class masses, got shape {v.shape}"
-            )
-        strings = v.astype(str)
-        uniq, inv = np.unique(strings, return_inverse=True)
-        pool_inv = inv if candidates is None else inv[candidates]
-        counts = np.bincount(pool_inv, minlength=len(uniq))
-        present = {str(u): float(c) for u, c in zip(uniq, counts, strict=True)}
-        every = {str(u) for u in uniq}
-        if obj.target is not None:
-            missing = [k for k in obj.target if str(k) not in every]
-            if missing:
-                seen = ", ".join(repr(str(u)) for u in uniq[:8]) + (
-                    ", ..." if len(uniq) > 8 else ""
-                )
-                hint = (
-                    "; no sample has a value: is the key missing from the metadata?"
-                    if every <= {"None", "nan", ""}
-                    else ""
-                )
-                raise DataError(
-                    f"{name}: BALANCE target names {', '.join(map(repr, missing))}, which never "
-                    f"occur{'s' if len(missing) == 1 else ''} in the input (values seen: {seen})"
-                    + hint
-                )
-        labels, t = _shares(name, dist, obj.target, [str(u) for u in uniq], present, masses=False)
-        index = {c: i for i, c in enumerate(labels)}
-        other = len(labels) - 1
-        lut = np.array([index.get(str(u), other) for u in uniq], dtype=np.int64)
-        return cls(labels, t, lut[inv], None, strength)
 
     def _log_objective(self, eligible: np.ndarray) -> np.ndarray:
         """log o_i = -(D_after(i) - min over eligible) / 2, for every sample."""
@@ -776,12 +853,13 @@ class _BalanceState:
     def value(self, idx: int) -> float:
         return math.exp(float(self.last_log[idx])) if self.last_log is not None else math.nan
 
-    def update(self, idx: int) -> None:
+    def update(self, idx: int) -> bool:
         if self.codes is not None:
             self.c[self.codes[idx]] += 1.0
         else:
             assert self.masses is not None
             self.c += self.masses[idx]
+        return False
 
     def shares(self) -> dict[str, float]:
         tot = self.c.sum()
@@ -832,12 +910,6 @@ def _shares(
         shares_d = {k: v / tot for k, v in present_pos.items()}
     labels = [*shares_d, "*other*"]
     return labels, np.asarray([*shares_d.values(), 0.0], dtype=np.float64)
-
-
-def _value_at(col: Any, idx: int) -> float:
-    if isinstance(col, np.ndarray):
-        return float(col[idx])
-    return float(col.value(idx))
 
 
 # ----------------------------------------------------------------------------------------
@@ -961,16 +1033,19 @@ def aggregate_sequences(values: npt.ArrayLike, groups: np.ndarray) -> np.ndarray
 # helpers
 
 
-def _common_size(objectives: Sequence[Objective]) -> int:
-    sizes: dict[str, int] = {}
-    for o in objectives:
-        arr = o.embeddings if isinstance(o, Diversity | Similarity | Typicality) else o.values
-        sizes[o.name] = int(np.shape(arr)[0]) if np.ndim(arr) else -1
+def _rows(values: npt.ArrayLike) -> int | None:
+    return int(np.shape(values)[0]) if np.ndim(values) else None
+
+
+def _common_size(objectives: Sequence[Strategy]) -> int:
+    sizes = {o.name: o.rows() for o in objectives}
     distinct = set(sizes.values())
-    if -1 in distinct or len(distinct) != 1:
-        detail = ", ".join(f"{k}: {v if v >= 0 else 'a scalar'}" for k, v in sizes.items())
+    if None in distinct or len(distinct) != 1:
+        detail = ", ".join(f"{k}: {'a scalar' if v is None else v}" for k, v in sizes.items())
         raise DataError(f"select: every input needs one row per sample; got {detail}")
-    return distinct.pop()
+    size = distinct.pop()
+    assert size is not None
+    return size
 
 
 def _preselected(pre: Sequence[int] | np.ndarray | None, size: int) -> np.ndarray:

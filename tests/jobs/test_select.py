@@ -30,7 +30,7 @@ from touchline.video import VideoWriter
 
 runner = CliRunner()
 TASK = Task("people", "object-detection", (Category(0, "player"), Category(1, "ball")))
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "selection_sports.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "selection_sports.json"
 
 
 def _world(tmp_path: Path) -> tuple[Path, Path]:
