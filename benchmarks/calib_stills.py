@@ -57,7 +57,7 @@ CALIBRATED = ("ok", "propagated", "interpolated")
 _BASELINE = """
 import json, tempfile
 from pathlib import Path
-from touchline.jobs.calibrate import calibrate_path
+from touchline.calib.run import calibrate_path  # the baseline commit's layout
 with tempfile.TemporaryDirectory() as tmp:
     calibrate_path(Path(SRC), tmp, overlay=False, topdown=False)
     doc = json.loads((Path(tmp) / "calibration.json").read_text())

@@ -6,8 +6,9 @@ Usage::
 
 The first ``--frames`` frames of ``video/dfl_08fd33_4.mp4`` (848x478, read in place from
 ``../shared/data``; one team in white, the other in lime) go through the shipped
-:class:`~touchline.detect.Detector`, the tracker (:class:`touchline.track.tracker.Tracker`;
-``--no-tracker`` decides every row from its own frame) and
+:class:`~touchline.detect.Detector`, the tracker (:class:`touchline.track.tracker.Tracker`, fed
+the camera motion and cuts of :class:`touchline.calib.CameraMotionOnly`; ``--no-tracker``
+decides every row from its own frame) and
 :class:`~touchline.track.teams.TeamAssigner`. Stills (enlarged 2x) show every box coloured by
 team (``BoxAnnotator(color_by="team")``: blue team 0, red team 1, magenta goalkeeper, yellow
 referee, grey undecided) and a tag above it: ``0``/``1`` a player's team, ``G0``/``G1`` a
@@ -29,6 +30,7 @@ import cv2
 import numpy as np
 
 from _common import header, model_header, shared_root
+from touchline.calib.stream import CameraMotionOnly
 from touchline.detect import Detector
 from touchline.track.appearance import FEATURE_DIM, appearance_features, grass_color
 from touchline.track.teams import TeamAssigner, TeamConfig
@@ -97,6 +99,7 @@ def main() -> None:
         from touchline.track.tracker import Tracker
 
         tracker = Tracker()
+    camera = CameraMotionOnly()  # camera motion and cuts measured beside the tracker
     assigner = TeamAssigner(TeamConfig())
     with VideoReader(shared_root() / CLIP, stop=a.frames) as reader:
         frames = [f.image for f in reader]
@@ -111,7 +114,11 @@ def main() -> None:
         dets = detector.detect(img)
         balls = dets[dets.class_id == 3]
         people = dets[dets.class_id != 3]
-        tracked = people if tracker is None else tracker.update(people, frame=img)
+        if tracker is None:
+            tracked = people
+        else:
+            step = camera.update(img)
+            tracked = tracker.update(people, step.calibration, img, motion=step.motion)
         t0 = time.perf_counter()
         team = assigner.update(tracked, img)  # computes the features of the player rows
         t_team.append(time.perf_counter() - t0)
