@@ -18,6 +18,7 @@ import pandas as pd
 from touchline.track.ball import BALL_TRACK_ID
 from touchline.trajectories import interpolate_gaps, smooth_tracks
 from touchline.types import CLASS_NAMES, ObjectClass
+from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
 
 __all__ = ["FinishConfig", "finish_tracks"]
 
@@ -39,18 +40,20 @@ class FinishConfig:
     drop_predicted: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_gap", "min_duration", "smooth"):
-            v = getattr(self, name)
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"FinishConfig.{name} must be >= 0 seconds, got {v}")
+        check_seconds(
+            "FinishConfig", max_gap=self.max_gap, min_duration=self.min_duration, smooth=self.smooth
+        )
 
     def frames(self, fps: float) -> tuple[int, int, int]:
         """``(max_gap, min_frames, smooth)`` in frames at ``fps`` (the window odd, or 0)."""
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps}")
-        window = round(self.smooth * fps)
+        check_fps("FinishConfig", fps)
+        window = seconds_to_frames(self.smooth, fps)
         window = 0 if window <= 1 else window | 1
-        return round(self.max_gap * fps), max(round(self.min_duration * fps), 1), window
+        return (
+            seconds_to_frames(self.max_gap, fps),
+            seconds_to_frames(self.min_duration, fps, 1),
+            window,
+        )
 
 
 def finish_tracks(
