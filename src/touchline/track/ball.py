@@ -68,7 +68,7 @@ import pandas as pd
 from touchline.errors import DataError
 from touchline.geometry.homography import apply_homography
 from touchline.types import Calibration, Detections, ObjectClass
-from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
+from touchline.utils.durations import FramesOf, check_fps, check_seconds
 
 __all__ = [
     "BALL_DIAMETER",
@@ -209,30 +209,12 @@ class BallConfig:
             if int(w) <= 0 or int(h) <= 0:
                 raise ValueError(f"BallConfig.image_size must be positive, got {self.image_size}")
 
-    @property
-    def confirm_frames(self) -> int:
-        """``confirm_seconds`` in frames at ``fps`` (at least 1)."""
-        return seconds_to_frames(self.confirm_seconds, self.fps, 1)
-
-    @property
-    def switch_frames(self) -> int:
-        """``switch_seconds`` in frames at ``fps`` (at least 1)."""
-        return seconds_to_frames(self.switch_seconds, self.fps, 1)
-
-    @property
-    def switch_far_frames(self) -> int:
-        """``switch_far_seconds`` in frames at ``fps`` (at least 1)."""
-        return seconds_to_frames(self.switch_far_seconds, self.fps, 1)
-
-    @property
-    def missed_frames(self) -> int:
-        """``missed_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.missed_seconds, self.fps)
-
-    @property
-    def coast_frames(self) -> int:
-        """``coast_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.coast_seconds, self.fps)
+    # durations in frames at fps
+    confirm_frames = FramesOf("confirm_seconds", 1)
+    switch_frames = FramesOf("switch_seconds", 1)
+    switch_far_frames = FramesOf("switch_far_seconds", 1)
+    missed_frames = FramesOf("missed_seconds")
+    coast_frames = FramesOf("coast_seconds")
 
 
 @dataclass

@@ -67,7 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchline.track.appearance import appearance_features, normalize_rows
 from touchline.types import DEFAULT_PITCH_SIZE, Detections, ObjectClass
-from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
+from touchline.utils.durations import FramesOf, check_fps, check_seconds
 
 __all__ = [
     "TeamAssigner",
@@ -362,24 +362,10 @@ class TeamConfig:
             keeper_seconds=self.keeper_seconds,
         )
 
-    @property
-    def min_frames(self) -> int:
-        """``min_seconds`` in frames at ``fps``.
-
-        >>> TeamConfig().min_frames, TeamConfig(fps=50.0).min_frames
-        (10, 20)
-        """
-        return seconds_to_frames(self.min_seconds, self.fps)
-
-    @property
-    def max_wait_frames(self) -> int:
-        """``max_wait_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.max_wait_seconds, self.fps)
-
-    @property
-    def keeper_frames(self) -> int:
-        """``keeper_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.keeper_seconds, self.fps)
+    # durations in frames at fps
+    min_frames = FramesOf("min_seconds")
+    max_wait_frames = FramesOf("max_wait_seconds")
+    keeper_frames = FramesOf("keeper_seconds")
 
 
 @dataclass

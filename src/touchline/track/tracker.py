@@ -66,7 +66,7 @@ from touchline.track.association import camera_shift, linear_assignment
 from touchline.track.ball import split_ball
 from touchline.track.kalman import CHI2_95, BoxKalman, PitchKalman, pitch_measurement_std
 from touchline.types import CLASS_NAMES, Calibration, Detections, ObjectClass
-from touchline.utils.durations import check_fps, check_seconds, seconds_to_frames
+from touchline.utils.durations import FramesOf, check_fps, check_seconds
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -192,24 +192,10 @@ class TrackerConfig:
         if self.output_boxes not in ("measured", "filtered"):
             raise ValueError(f"TrackerConfig.output_boxes: unknown {self.output_boxes!r}")
 
-    @property
-    def lost_frames(self) -> int:
-        """``lost_seconds`` in frames at ``fps``.
-
-        >>> TrackerConfig().lost_frames, TrackerConfig(fps=50).lost_frames
-        (30, 60)
-        """
-        return seconds_to_frames(self.lost_seconds, self.fps)
-
-    @property
-    def reid_frames(self) -> int:
-        """``reid_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.reid_seconds, self.fps)
-
-    @property
-    def coast_frames(self) -> int:
-        """``coast_seconds`` in frames at ``fps``."""
-        return seconds_to_frames(self.coast_seconds, self.fps)
+    # durations in frames at fps
+    lost_frames = FramesOf("lost_seconds")
+    reid_frames = FramesOf("reid_seconds")
+    coast_frames = FramesOf("coast_seconds")
 
 
 def _xyxy_to_cxcywh(b: NDArray) -> F64:
