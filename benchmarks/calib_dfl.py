@@ -38,7 +38,7 @@ def main() -> None:
         "splits": {},
     }
     for split in a.splits:
-        res = evaluate_calibration(root / "pitch_keypoints" / "dfl" / split, cal)
+        res = evaluate_calibration(root / "pitch_keypoints" / "dfl" / split, cal).to_json()
         out["splits"][split] = res
         brief = {k: v for k, v in res.items() if not isinstance(v, (list, dict))}
         print(split, json.dumps(brief))

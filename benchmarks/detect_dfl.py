@@ -44,7 +44,7 @@ def main() -> None:
     for split in a.splits:
         data = root / "detection" / "dfl" / split
         size = stretched_frame_size(data, read_samples(data))
-        res = evaluate_detection(data, det, frame_size=size)
+        res = evaluate_detection(data, det, frame_size=size).to_json()
         out["splits"][split] = res
         print(split, json.dumps({k: res[k] for k in KEYS}))
     write_json_atomic(a.out, out)

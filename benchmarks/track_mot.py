@@ -61,8 +61,9 @@ def main() -> None:
         max_frames=a.max_frames,
         speed_frames=a.speed_frames,
     )
-    out = header("track_mot") | {"seconds": round(time.perf_counter() - t0, 1)} | res
-    print(json.dumps({t: {k: res[t][k] for k in KEYS} for t in res["trackers"]}, indent=2))
+    scores = {t: s.to_json() for t, s in res.scores.items()}
+    out = header("track_mot") | {"seconds": round(time.perf_counter() - t0, 1)} | res.to_json()
+    print(json.dumps({t: {k: scores[t][k] for k in KEYS} for t in res.trackers}, indent=2))
     print(format_summary(res))
     if a.ablations:
         variants = {
@@ -74,7 +75,7 @@ def main() -> None:
             data, trackers=factories, seed=a.seed, max_frames=a.max_frames, speed_frames=0
         )
         out["ablations"] = {
-            name: {"config": variants[name]} | {k: abl[name][k] for k in KEYS[:-1]}
+            name: {"config": variants[name]} | {k: abl.scores[name].to_json()[k] for k in KEYS[:-1]}
             for name in variants
         }
         print(format_summary(abl))

@@ -114,7 +114,7 @@ def run_clip(clip_dir: Path, mode: str, seed: int) -> dict[str, Any]:
         radar=False,
         csv=False,
     )
-    scores = evaluate_tracks(read_tracks(out / "tracks.parquet"), gt)
+    scores = evaluate_tracks(read_tracks(out / "tracks.parquet"), gt).to_json()
     return {k: scores[k] for k in KEYS} | {"fps": summary.fps, "frames": summary.frames}
 
 
@@ -128,7 +128,7 @@ def run_oracle(clip_dir: Path, seed: int) -> dict[str, Any]:
         keep = truth >= 0
         d = Detections(d.xyxy[keep], d.confidence[keep], d.class_id[keep], truth[keep])
         builder.add(k, k / gt.fps, d, gt.calibration(k))
-    scores = evaluate_tracks(builder.build(fps=gt.fps), gt)
+    scores = evaluate_tracks(builder.build(fps=gt.fps), gt).to_json()
     # No teams and no ball in these rows: those scores do not apply.
     return {k: scores[k] for k in KEYS if k not in ("team_accuracy", "ball_found")}
 

@@ -368,7 +368,7 @@ def eval_calibration(
                 frame_size=_parse_size(frame_size),
                 progress=update,
                 per_frame_csv=per_frame,
-            )
+            ).to_json()
         if json_out is not None:
             from touchline.utils.files import write_json_atomic
 
@@ -428,7 +428,9 @@ def eval_detection(
             size = _parse_size(frame_size)
         det = load_detector(model, threshold=threshold, tile=tile)
         with _progress() as update:
-            res = evaluate_detection(data, det, class_map=cmap, frame_size=size, progress=update)
+            res = evaluate_detection(
+                data, det, class_map=cmap, frame_size=size, progress=update
+            ).to_json()
         if json_out is not None:
             from touchline.utils.files import write_json_atomic
 
@@ -475,6 +477,8 @@ def eval_tracking(
 ) -> None:
     """Tracking accuracy without frames: detections made from MOT ground truth by a seeded
     noise model, the same for every tracker; HOTA, IDF1, MOTA and speed per tracker."""
+    import dataclasses
+
     from touchline.eval.tracking import (
         evaluate_tracking,
         format_summary,
@@ -497,8 +501,8 @@ def eval_tracking(
                 speed_frames=speed_frames,
                 progress=update,
             )
-        res["data"] = str(mot)
-        write_json_atomic(json_out, res)
+        res = dataclasses.replace(res, data=str(mot))
+        write_json_atomic(json_out, res.to_json())
     typer.echo(format_summary(res))
 
 

@@ -143,10 +143,10 @@ def test_dfl_test_split_accuracy(shared):
     size = stretched_frame_size(data, read_samples(data))
     assert size == (1920, 1080)
     res = evaluate_detection(data, Detector(), frame_size=size)
-    assert res["images"] == 25
-    assert res["ap50"]["player"] >= 0.93
-    assert res["ap50"]["football"] >= 0.50
-    assert res["recall"]["player"] >= 0.9
+    assert res.images == 25
+    assert res.ap50["player"] >= 0.93
+    assert res.ap50["football"] >= 0.50
+    assert res.recall["player"] >= 0.9
 
 
 # ----------------------------------------------------------------------------- the job / CLI

@@ -227,14 +227,14 @@ def test_evaluate_yolo_split_perfect_detector(tmp_path):
     split, answers = _make_yolo(tmp_path)
     det = _Oracle(answers)
     res = evaluate_detection(split, det)
-    assert res["images"] == 3
-    assert res["ap50"] == {"football": 1.0, "player": 1.0}
-    assert res["ap50_95"] == {"football": 1.0, "player": 1.0}
-    assert res["precision"]["player"] == 1.0 and res["recall"]["football"] == 1.0
-    assert res["class_map"] == {"football": ["ball"], "player": ["player"]}
-    assert res["fps"] > 0
+    assert res.images == 3
+    assert res.ap50 == {"football": 1.0, "player": 1.0}
+    assert res.ap50_95 == {"football": 1.0, "player": 1.0}
+    assert res.precision["player"] == 1.0 and res.recall["football"] == 1.0
+    assert res.class_map == {"football": ["ball"], "player": ["player"]}
+    assert res.fps > 0
     assert det.threshold == 0.3 and set(det.seen_thresholds) == {0.01}  # restored
-    json.dumps(res)
+    json.dumps(res.to_json())
 
 
 def test_evaluate_with_class_map_and_frame_size(tmp_path):
@@ -249,9 +249,9 @@ def test_evaluate_with_class_map_and_frame_size(tmp_path):
         split, det, class_map={"player": ["player", "goalkeeper"]}, frame_size=(256, 64)
     )
     assert set(det.sizes) == {(256, 64)}
-    assert res["ap50"]["player"] == 1.0
-    assert res["ap50"]["football"] == 0.0  # unmapped: no predictions
-    assert res["unmapped_classes"] == ["football"]
+    assert res.ap50["player"] == 1.0
+    assert res.ap50["football"] == 0.0  # unmapped: no predictions
+    assert res.unmapped_classes == ["football"]
 
 
 def test_evaluate_coco_json(tmp_path):
@@ -269,7 +269,7 @@ def test_evaluate_coco_json(tmp_path):
         ],
     )
     res = evaluate_detection(out, _Oracle(answers))
-    assert res["images"] == 3 and res["ap50"]["player"] == 1.0
+    assert res.images == 3 and res.ap50["player"] == 1.0
 
 
 def test_evaluate_bad_inputs(tmp_path):
@@ -299,4 +299,4 @@ def test_evaluate_voc_folder(tmp_path):
         img.write_bytes(s.image.read_bytes())
         write_voc(voc / (s.image.stem + ".xml"), DetectionSample(img, s.image_size, s.detections))
     res = evaluate_detection(voc, _Oracle(answers))
-    assert res["images"] == 3 and res["ap50"] == {"football": 1.0, "player": 1.0}
+    assert res.images == 3 and res.ap50 == {"football": 1.0, "player": 1.0}

@@ -303,13 +303,14 @@ def test_perfect_tracker_scores_one(shared) -> None:  # type: ignore[no-untyped-
         max_frames=200,
         speed_frames=0,
     )
-    for key in ("hota", "idf1", "mota", "deta", "assa"):
-        assert res["oracle"][key] == pytest.approx(1.0), key
-    assert res["oracle"]["idsw"] == 0 and res["frames"] == 200
-    assert 0.3 < res["iou"]["hota"] < 1.0 and res["iou"]["updates_per_s_25"] is None
+    oracle, iou = res.scores["oracle"], res.scores["iou"]
+    for v in (oracle.hota, oracle.idf1, oracle.mota, oracle.deta, oracle.assa):
+        assert v == pytest.approx(1.0)
+    assert oracle.idsw == 0 and res.frames == 200
+    assert 0.3 < iou.hota < 1.0 and iou.updates_per_s_25 is None
     assert speed_test(lambda fps: TrackerAdapter(IouTracker()), frames=20) > 0
-    assert res["sequences"][FIRST]["noise"]["miss_rate"] == 0.0
-    json.dumps(res, allow_nan=False)
+    assert res.sequences[FIRST].noise.miss_rate == 0.0
+    json.dumps(res.to_json(), allow_nan=False)
 
 
 def test_bytetrack_and_ocsort_on_a_short_clip(shared, reference, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -323,19 +324,20 @@ def test_bytetrack_and_ocsort_on_a_short_clip(shared, reference, tmp_path) -> No
         seed=0,
     )
     for name in ("bytetrack", "ocsort"):
-        r = res[name]
-        assert set(METRIC_KEYS) <= set(r) and r["fps"] > 0 and r["updates_per_s_25"] > 0
-        assert 0.0 <= r["deta"] <= 1 and 0.0 <= r["assa"] <= 1
-    bt = res["bytetrack"]
-    assert 0.4 < bt["hota"] < 0.9 and 0.5 < bt["idf1"] < 0.95 and 0.7 < bt["mota"] < 1.0
-    assert res["params"]["bytetrack"]["frame_rate"] == 25.0
-    assert res["params"]["bytetrack"]["track_activation_threshold"] == 0.7
-    assert res["params"]["ocsort"]["minimum_consecutive_frames"] == 3
-    assert res["noise_model"]["seed"] == 0 and res["noise_model"]["miss_rate"] == 0.1
-    assert set(res["sequences"]) == {FIRST} and res["frames"] == 150
-    assert set(res["sequences"][FIRST]) >= {"bytetrack", "ocsort", "noise", "frames"}
-    path = write_json_atomic(tmp_path / "r.json", res)
-    assert json.loads(path.read_text())["bytetrack"]["hota"] == pytest.approx(bt["hota"])
+        r = res.scores[name]
+        assert set(METRIC_KEYS) <= set(r.to_json()) and r.fps > 0 and r.updates_per_s_25 > 0
+        assert 0.0 <= r.deta <= 1 and 0.0 <= r.assa <= 1
+    bt = res.scores["bytetrack"]
+    assert 0.4 < bt.hota < 0.9 and 0.5 < bt.idf1 < 0.95 and 0.7 < bt.mota < 1.0
+    assert res.params["bytetrack"]["frame_rate"] == 25.0
+    assert res.params["bytetrack"]["track_activation_threshold"] == 0.7
+    assert res.params["ocsort"]["minimum_consecutive_frames"] == 3
+    assert res.noise_model["seed"] == 0 and res.noise_model["miss_rate"] == 0.1
+    assert set(res.sequences) == {FIRST} and res.frames == 150
+    assert set(res.sequences[FIRST].trackers) == {"bytetrack", "ocsort"}
+    assert set(res.to_json()["sequences"][FIRST]) >= {"bytetrack", "ocsort", "noise", "frames"}
+    path = write_json_atomic(tmp_path / "r.json", res.to_json())
+    assert json.loads(path.read_text())["bytetrack"]["hota"] == pytest.approx(bt.hota)
 
 
 def test_supervision_adapter_round_trip(reference) -> None:  # type: ignore[no-untyped-def]

@@ -35,11 +35,11 @@ def _tracks(gt: GroundTruth, edit=None):  # type: ignore[no-untyped-def]
 
 def test_perfect_tracks_score_one(gt: GroundTruth) -> None:
     s = evaluate_tracks(_tracks(gt), gt)
-    for key in ("hota", "idf1", "mota", "pitch_hota", "pitch_idf1", "team_accuracy"):
-        assert s[key] == pytest.approx(1.0), key
-    assert s["pitch_error_median_m"] < 1e-3
-    assert s["referee_no_team"] == 1.0
-    assert s["ball_found"] == 1.0
+    for v in (s.hota, s.idf1, s.mota, s.pitch_hota, s.pitch_idf1, s.team_accuracy):
+        assert v == pytest.approx(1.0)
+    assert s.pitch_error_median_m < 1e-3
+    assert s.referee_no_team == 1.0
+    assert s.ball_found == 1.0
 
 
 def test_swapped_ids_and_teams_and_shifted_positions_cost(gt: GroundTruth) -> None:
@@ -52,9 +52,9 @@ def test_swapped_ids_and_teams_and_shifted_positions_cost(gt: GroundTruth) -> No
                           data={"team": d.data["team"], "pitch_xy": pxy})  # fmt: skip
 
     s = evaluate_tracks(_tracks(gt, swap), gt)
-    assert s["hota"] < 0.8 and s["idf1"] < 0.6
-    assert s["pitch_error_median_m"] == pytest.approx(2.0, abs=1e-3)
-    assert s["pitch_hota"] < s["hota"]  # 2 m off lowers the pitch similarity too
+    assert s.hota < 0.8 and s.idf1 < 0.6
+    assert s.pitch_error_median_m == pytest.approx(2.0, abs=1e-3)
+    assert s.pitch_hota < s.hota  # 2 m off lowers the pitch similarity too
 
 
 def test_team_labels_are_scored_up_to_a_swap(gt: GroundTruth) -> None:
@@ -64,7 +64,7 @@ def test_team_labels_are_scored_up_to_a_swap(gt: GroundTruth) -> None:
         return Detections(d.xyxy, d.confidence, d.class_id, d.tracker_id,
                           data={"team": team, "pitch_xy": d.data["pitch_xy"]})  # fmt: skip
 
-    assert evaluate_tracks(_tracks(gt, flip), gt)["team_accuracy"] == 1.0
+    assert evaluate_tracks(_tracks(gt, flip), gt).team_accuracy == 1.0
 
 
 def test_simulated_detector_follows_the_noise_model(gt: GroundTruth) -> None:

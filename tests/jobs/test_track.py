@@ -38,8 +38,8 @@ def test_football_tracker_on_a_synthetic_clip(clip: Path) -> None:
     # Every row has a pitch position (the synthetic camera always sees the pitch).
     assert np.isfinite(people[["pitch_x", "pitch_y"]].to_numpy()).all()
     s = evaluate_tracks(tracks, gt)
-    assert s["idf1"] > 0.8
-    assert s["pitch_error_median_m"] < 1.0
+    assert s.idf1 > 0.8
+    assert s.pitch_error_median_m < 1.0
     # Frames in: the same object tracked twice gives the same table.
     again = FootballTracker(detector=SimulatedDetector(gt, seed=2))(clip / "clip.mp4")
     pd.testing.assert_frame_equal(again.df, df)

@@ -15,8 +15,8 @@ import csv
 import io
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -26,8 +26,53 @@ from touchline.datasets.yolo_pose import fit_label_homography, iter_split
 from touchline.errors import DataError
 from touchline.eval.calibration_metrics import FrameScore, score_frame, summarise
 from touchline.utils.files import write_text_atomic
+from touchline.utils.results import JsonResult
 
-__all__ = ["evaluate_calibration"]
+__all__ = ["CalibrationScores", "FrameRecord", "evaluate_calibration"]
+
+
+@dataclass(frozen=True)
+class FrameRecord(JsonResult):
+    """One frame's calibration and scores (a row of ``per_frame`` and of the CSV)."""
+
+    image: str
+    status: str
+    source: str
+    confidence: float
+    verification: float
+    inliers: int
+    labels: int
+    iou_whole: float
+    iou_part: float
+    proj_error_m: float
+    reproj_error_px: float
+
+
+@dataclass(frozen=True)
+class CalibrationScores(JsonResult):
+    """What :func:`evaluate_calibration` measured: the
+    :func:`~touchline.eval.calibration_metrics.summarise` keys, then the run and its frames."""
+
+    iou_whole_mean: float
+    iou_whole_median: float
+    iou_part_mean: float
+    iou_part_median: float
+    proj_error_m_median: float
+    reproj_error_px_median: float
+    completeness: float
+    frames: int
+    fps: float
+    scored_frames: int
+    calibrated_frames: int
+    keypoints: int
+    iou_whole_p10: float
+    iou_part_p10: float
+    proj_error_m_p90: float
+    reproj_error_px_p90: float
+    data: str
+    frame_size: tuple[int, int]
+    sources: dict[str, int]  # frames per calibration source
+    per_frame: list[FrameRecord]
 
 
 def evaluate_calibration(
@@ -37,16 +82,13 @@ def evaluate_calibration(
     frame_size: tuple[int, int] = (1920, 1080),
     progress: Callable[[str, int, int], None] | None = None,
     per_frame_csv: str | Path | None = None,
-) -> dict[str, Any]:
-    """Metrics of ``calibrator`` on a labelled split; see the module docstring.
-
-    Returns the summary dict (``iou_whole_mean`` ... ``fps``) with ``per_frame`` records.
-    """
+) -> CalibrationScores:
+    """Metrics of ``calibrator`` on a labelled split; see the module docstring."""
     cal = calibrator or Calibrator()
     samples = list(iter_split(split_dir, frame_size))
     pitch = cal.pitch
     scores: list[FrameScore] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[FrameRecord] = []
     seconds = 0.0
     for k, s in enumerate(samples):
         img: np.ndarray | None = cv2.imread(str(s.image), cv2.IMREAD_COLOR)
@@ -73,35 +115,33 @@ def evaluate_calibration(
         )
         scores.append(sc)
         rows.append(
-            {
-                "image": s.image.name,
-                "status": c.status.value,
-                "source": res.source,
-                "confidence": round(c.confidence, 4),
-                "verification": round(res.verification, 4),
-                "inliers": res.inliers,
-                "labels": int(vis.sum()),
-                "iou_whole": sc.iou_whole,
-                "iou_part": sc.iou_part,
-                "proj_error_m": sc.proj_error_m,
-                "reproj_error_px": sc.reproj_error_px,
-            }
+            FrameRecord(
+                image=s.image.name,
+                status=c.status.value,
+                source=res.source,
+                confidence=round(c.confidence, 4),
+                verification=round(res.verification, 4),
+                inliers=res.inliers,
+                labels=int(vis.sum()),
+                iou_whole=sc.iou_whole,
+                iou_part=sc.iou_part,
+                proj_error_m=sc.proj_error_m,
+                reproj_error_px=sc.reproj_error_px,
+            )
         )
         if progress:
             progress("evaluate", k + 1, len(samples))
-    out: dict[str, Any] = dict(summarise(scores, seconds))
-    out |= {
-        "data": str(split_dir),
-        "frame_size": list(frame_size),
-        "sources": {
-            s: sum(r["source"] == s for r in rows) for s in sorted({r["source"] for r in rows})
-        },
-        "per_frame": rows,
-    }
     if per_frame_csv is not None:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        w = csv.DictWriter(buf, fieldnames=list(rows[0].to_json()))
         w.writeheader()
-        w.writerows(rows)
+        w.writerows(r.to_json() for r in rows)
         write_text_atomic(per_frame_csv, buf.getvalue())
-    return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in out.items()}
+    sources = sorted({r.source for r in rows})
+    return CalibrationScores(
+        **summarise(scores, seconds),  # type: ignore[arg-type]  # keys = the first fields
+        data=str(split_dir),
+        frame_size=frame_size,
+        sources={src: sum(r.source == src for r in rows) for src in sources},
+        per_frame=rows,
+    )

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, overload
+from typing import Literal, Protocol, overload
 
 import cv2
 import numpy as np
@@ -33,8 +34,15 @@ from touchline.errors import DataError
 from touchline.eval.detection_metrics import DetectionEvaluator
 from touchline.protocols import Detector
 from touchline.types import Detections
+from touchline.utils.results import JsonResult
 
-__all__ = ["default_class_map", "evaluate_detection", "fold_classes", "read_samples"]
+__all__ = [
+    "DetectionScores",
+    "default_class_map",
+    "evaluate_detection",
+    "fold_classes",
+    "read_samples",
+]
 
 Progress = Callable[[str, int, int], None]
 #: Dataset class names that mean one of our classes under another name.
@@ -157,6 +165,26 @@ def _check_class_map(
             seen[o] = ds_name
 
 
+@dataclass(frozen=True)
+class DetectionScores(JsonResult):
+    """What :func:`evaluate_detection` measured; the per-class maps are keyed by dataset class
+    (``None``: no ground truth, or no prediction for precision)."""
+
+    data: str
+    images: int
+    classes: list[str]
+    class_map: Mapping[str, Sequence[str]]  # dataset class -> detector classes
+    unmapped_classes: list[str]
+    ap50: dict[str, float | None]
+    ap50_95: dict[str, float | None]
+    precision: dict[str, float | None]
+    recall: dict[str, float | None]
+    n_truth: dict[str, int]
+    threshold: float | dict[str, float]  # operating threshold, or ``default`` and per class
+    frame_size: tuple[int, int] | None
+    fps: float | None
+
+
 def evaluate_detection(
     data: str | Path,
     detector: _Detector,
@@ -165,7 +193,7 @@ def evaluate_detection(
     frame_size: tuple[int, int] | None = None,
     ap_threshold: float = 0.01,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> DetectionScores:
     """AP50, AP50-95, precision, recall per dataset class, image count and detector fps.
 
     Args:
@@ -224,15 +252,14 @@ def evaluate_detection(
         detector.threshold = operating
         if per_class is not None:
             detector.class_thresholds = per_class  # type: ignore[attr-defined]
-    summary = ev.summary()
-    return {
-        "data": str(data),
-        "images": ev.images,
-        "classes": list(dataset_classes),
-        "class_map": cmap,
-        "unmapped_classes": [c for c in dataset_classes if c not in cmap],
-        **summary,
-        "threshold": operating if per_class is None else {"default": operating, **per_class},
-        "frame_size": list(frame_size) if frame_size else None,
-        "fps": round(len(samples) / seconds, 2) if seconds > 0 else None,
-    }
+    return DetectionScores(
+        data=str(data),
+        images=ev.images,
+        classes=list(dataset_classes),
+        class_map=cmap,
+        unmapped_classes=[c for c in dataset_classes if c not in cmap],
+        **ev.summary(),  # type: ignore[arg-type]  # ap50 ... n_truth (counts: ints)
+        threshold=operating if per_class is None else {"default": operating, **per_class},
+        frame_size=frame_size or None,
+        fps=round(len(samples) / seconds, 2) if seconds > 0 else None,
+    )

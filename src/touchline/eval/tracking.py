@@ -50,15 +50,19 @@ from numpy.typing import NDArray
 from touchline.errors import DataError, TouchlineError
 from touchline.eval.mot_metrics import MotTable, combine_mot, evaluate_mot, mot_frames, read_mot
 from touchline.types import Detections, ObjectClass
+from touchline.utils.results import JsonResult
 
 __all__ = [
     "DEFAULT_TRACKERS",
     "METRIC_KEYS",
+    "MotScores",
     "MotSequence",
     "NoiseModel",
     "SupervisionAdapter",
     "TrackerAdapter",
     "TrackerFactory",
+    "TrackerScores",
+    "TrackingScores",
     "degrade",
     "evaluate_tracking",
     "format_summary",
@@ -76,31 +80,38 @@ Progress = Callable[[str, int, int], None]
 TrackerFactory = Callable[[float], "TrackerAdapter"]
 
 DEFAULT_TRACKERS: tuple[str, ...] = ("touchline", "bytetrack", "ocsort")
-#: The scalar metrics reported per tracker (fractions, except the counts).
-METRIC_KEYS: tuple[str, ...] = (
-    "hota",
-    "deta",
-    "assa",
-    "loca",
-    "detre",
-    "detpr",
-    "assre",
-    "asspr",
-    "mota",
-    "motp",
-    "idf1",
-    "idp",
-    "idr",
-    "idsw",
-    "fp",
-    "fn",
-    "num_gt",
-    "num_predictions",
-    "num_matches",
-    "idtp",
-    "idfp",
-    "idfn",
-)
+
+
+@dataclass(frozen=True)
+class MotScores(JsonResult):
+    """The scalar metrics reported per tracker (fractions, except the counts)."""
+
+    hota: float
+    deta: float
+    assa: float
+    loca: float
+    detre: float
+    detpr: float
+    assre: float
+    asspr: float
+    mota: float
+    motp: float
+    idf1: float
+    idp: float
+    idr: float
+    idsw: int
+    fp: int
+    fn: int
+    num_gt: int
+    num_predictions: int
+    num_matches: int
+    idtp: int
+    idfp: int
+    idfn: int
+
+
+#: The fields of :class:`MotScores`.
+METRIC_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(MotScores))
 _GT_CLASSES = frozenset({1})
 _FALLBACK_BOX = (32.0, 72.0)  # (w, h) of a false positive when the sequence has no box at all
 
@@ -796,6 +807,72 @@ def _brief(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in METRIC_KEYS}
 
 
+@dataclass(frozen=True)
+class SequenceTrackerScores(MotScores):
+    """A tracker's metrics on one sequence."""
+
+    fps: float | None
+
+
+@dataclass(frozen=True)
+class NoiseCounts(JsonResult):
+    """What the noise model made of a sequence's ground truth."""
+
+    gt_boxes: int
+    detections: int
+    true_detections: int
+    false_positives: int
+    miss_rate: float | None
+
+
+@dataclass(frozen=True)
+class SequenceScores(JsonResult):
+    """One sequence: its frames, seed, noise and per-tracker metrics (JSON: one key each)."""
+
+    frames: int
+    frame_rate: float
+    seed: int
+    noise: NoiseCounts
+    trackers: dict[str, SequenceTrackerScores]
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as a dict, each tracker a key of its own in place of ``trackers``."""
+        out = super().to_json()
+        return out | out.pop("trackers")
+
+
+@dataclass(frozen=True)
+class TrackerScores(MotScores):
+    """A tracker's metrics pooled over all sequences, its speed and HOTA per alpha."""
+
+    hota_alpha: list[float]
+    fps: float | None
+    seconds: float
+    frames: int
+    updates_per_s_25: float | None
+
+
+@dataclass(frozen=True)
+class TrackingScores(JsonResult):
+    """What :func:`evaluate_tracking` measured; in JSON each tracker of ``scores`` is a key of
+    its own, first."""
+
+    scores: dict[str, TrackerScores]
+    noise_model: dict[str, Any]  # NoiseModel.to_dict() and the run's seed
+    sequences: dict[str, SequenceScores]
+    data: str
+    frames: int
+    params: dict[str, dict[str, Any]]  # per tracker
+    trackers: list[str]
+    metric_scale: str = "fraction: metrics in [0, 1] (MOTA can be negative); counts as integers"
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as a dict, the trackers' scores first, one key each (as in sequences)."""
+        out = super().to_json()
+        out["sequences"] = {name: seq.to_json() for name, seq in self.sequences.items()}
+        return out.pop("scores") | out
+
+
 def evaluate_tracking(
     data: str | Path | Sequence[MotSequence],
     *,
@@ -806,7 +883,7 @@ def evaluate_tracking(
     sequences: Sequence[str] | None = None,
     speed_frames: int = 2000,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> TrackingScores:
     """Run every tracker on the same degraded detections of every sequence and score them.
 
     Args:
@@ -820,11 +897,8 @@ def evaluate_tracking(
         progress: ``progress(stage, done, total)`` per sequence and for the speed test.
 
     Returns:
-        A JSON-ready dict: one entry per tracker with the pooled metrics of :data:`METRIC_KEYS`
-        (fractions), ``hota_alpha``, ``fps``, ``seconds``, ``frames`` and ``updates_per_s_25``;
-        ``sequences`` (per sequence, per tracker metrics, ``fps`` and ``noise`` counts),
-        ``noise_model`` (parameters and ``seed``), ``params`` (per tracker), ``data``,
-        ``frames`` and ``metric_scale``.
+        The pooled scores of each tracker, the per-sequence ones, the noise model (with
+        ``seed``) and the trackers' parameters.
 
     >>> class Oracle:  # knows nothing: one id per row, a poor tracker
     ...     def update(self, d): return Detections(d.xyxy, tracker_id=np.arange(len(d)))
@@ -835,7 +909,7 @@ def evaluate_tracking(
     >>> _ = (d / "gt" / "gt.txt").write_text("1,1,0,0,10,20,1,1,1\\n2,1,1,0,10,20,1,1,1\\n")
     >>> r = evaluate_tracking(d.parent, trackers={"rows": lambda fps: TrackerAdapter(Oracle())},
     ...                       noise=NoiseModel.none(), speed_frames=0)
-    >>> r["rows"]["mota"], r["frames"], r["noise_model"]["seed"]
+    >>> r.scores["rows"].mota, r.frames, r.noise_model["seed"]
     (1.0, 3, 0)
     """
     noise = noise if noise is not None else NoiseModel()
@@ -852,7 +926,7 @@ def evaluate_tracking(
     factories = resolve_trackers(trackers)
     names = list(factories)
 
-    per_seq: dict[str, dict[str, Any]] = {}
+    per_seq: dict[str, SequenceScores] = {}
     full: dict[str, list[dict[str, Any]]] = {t: [] for t in names}
     seconds = dict.fromkeys(names, 0.0)
     params: dict[str, list[dict[str, Any]]] = {t: [] for t in names}
@@ -871,18 +945,14 @@ def evaluate_tracking(
         )
         src = np.concatenate([d.data["gt_id"] for d in dets.values()])
         n_gt = sum(len(v[0]) for v in gt.values())
-        entry: dict[str, Any] = {
-            "frames": length,
-            "frame_rate": seq.frame_rate,
-            "seed": sequence_seed(seed, seq.name),
-            "noise": {
-                "gt_boxes": n_gt,
-                "detections": len(src),
-                "true_detections": int((src >= 0).sum()),
-                "false_positives": int((src < 0).sum()),
-                "miss_rate": (1.0 - float((src >= 0).sum()) / n_gt) if n_gt else None,
-            },
-        }
+        noise_counts = NoiseCounts(
+            gt_boxes=n_gt,
+            detections=len(src),
+            true_detections=int((src >= 0).sum()),
+            false_positives=int((src < 0).sum()),
+            miss_rate=(1.0 - float((src >= 0).sum()) / n_gt) if n_gt else None,
+        )
+        seq_scores: dict[str, SequenceTrackerScores] = {}
         dets = {
             f: Detections(xyxy=d.xyxy, confidence=d.confidence, class_id=d.class_id)
             for f, d in dets.items()
@@ -900,46 +970,52 @@ def evaluate_tracking(
             full[name].append(metrics)
             seconds[name] += adapter.seconds
             params[name].append(adapter.params)
-            entry[name] = _brief(metrics) | {
-                "fps": adapter.updates / adapter.seconds if adapter.seconds > 0 else None
-            }
-        per_seq[seq.name] = entry
+            seq_scores[name] = SequenceTrackerScores(
+                **_brief(metrics),
+                fps=adapter.updates / adapter.seconds if adapter.seconds > 0 else None,
+            )
+        per_seq[seq.name] = SequenceScores(
+            length, seq.frame_rate, sequence_seed(seed, seq.name), noise_counts, seq_scores
+        )
         total_frames += length
 
-    out: dict[str, Any] = {}
+    scores: dict[str, TrackerScores] = {}
     for i, name in enumerate(names):
-        pooled = combine_mot(full[name])
-        out[name] = _brief(pooled) | {
-            "hota_alpha": pooled["hota_alpha"],
-            "fps": total_frames / seconds[name] if seconds[name] > 0 else None,
-            "seconds": seconds[name],
-            "frames": total_frames,
-            "updates_per_s_25": None,
-        }
+        speed = None
         if speed_frames > 0:
             if progress is not None:
                 progress("speed@25", i * speed_frames, len(names) * speed_frames)
-            out[name]["updates_per_s_25"] = speed_test(
-                factories[name], frames=speed_frames, seed=seed
-            )
+            speed = speed_test(factories[name], frames=speed_frames, seed=seed)
             if progress is not None:
                 progress("speed@25", (i + 1) * speed_frames, len(names) * speed_frames)
-    out["noise_model"] = noise.to_dict() | {"seed": seed}
-    out["sequences"] = per_seq
-    out["data"] = root
-    out["frames"] = total_frames
-    out["params"] = {name: _merge_params(params[name]) for name in names}
-    out["trackers"] = names
-    out["metric_scale"] = "fraction: metrics in [0, 1] (MOTA can be negative); counts as integers"
-    return out
+        pooled = combine_mot(full[name])
+        scores[name] = TrackerScores(
+            **_brief(pooled),
+            hota_alpha=pooled["hota_alpha"],
+            fps=total_frames / seconds[name] if seconds[name] > 0 else None,
+            seconds=seconds[name],
+            frames=total_frames,
+            updates_per_s_25=speed,
+        )
+    return TrackingScores(
+        scores,
+        noise_model=noise.to_dict() | {"seed": seed},
+        sequences=per_seq,
+        data=root,
+        frames=total_frames,
+        params={name: _merge_params(params[name]) for name in names},
+        trackers=names,
+    )
 
 
-def format_summary(result: Mapping[str, Any]) -> str:
+def format_summary(result: TrackingScores) -> str:
     """A short text table of :func:`evaluate_tracking`'s result (metrics in percent).
 
-    >>> row = {"hota": 0.5, "deta": 0.6, "assa": 0.4, "idf1": 0.55, "mota": 0.7, "idsw": 3,
-    ...        "fps": 1234.5, "updates_per_s_25": None}
-    >>> print(format_summary({"trackers": ["x"], "x": row, "frames": 10}))
+    >>> m = dict.fromkeys(METRIC_KEYS, 0) | {"hota": 0.5, "deta": 0.6, "assa": 0.4,
+    ...                                      "idf1": 0.55, "mota": 0.7, "idsw": 3}
+    >>> x = TrackerScores(**m, hota_alpha=[], fps=1234.5, seconds=1.0, frames=10,
+    ...                   updates_per_s_25=None)
+    >>> print(format_summary(TrackingScores({"x": x}, {}, {}, "", 10, {}, ["x"])))
     tracker      HOTA   DetA   AssA   IDF1   MOTA   IDSW       fps  upd/s@25
     x            50.0   60.0   40.0   55.0   70.0      3      1234         -
     (10 frames; HOTA..MOTA in %, the JSON holds fractions)
@@ -955,12 +1031,11 @@ def format_summary(result: Mapping[str, Any]) -> str:
         f"{'tracker':<10} {'HOTA':>6} {'DetA':>6} {'AssA':>6} {'IDF1':>6} {'MOTA':>6} "
         f"{'IDSW':>6} {'fps':>9} {'upd/s@25':>9}"
     ]
-    for name in result["trackers"]:
-        r = result[name]
-        metrics = " ".join(pct(r[k]) for k in ("hota", "deta", "assa", "idf1", "mota"))
+    for name in result.trackers:
+        r = result.scores[name]
+        metrics = " ".join(pct(v) for v in (r.hota, r.deta, r.assa, r.idf1, r.mota))
         lines.append(
-            f"{name:<10} {metrics} {r['idsw']:>6} {num(r['fps'], 9)} "
-            f"{num(r['updates_per_s_25'], 9)}"
+            f"{name:<10} {metrics} {r.idsw:>6} {num(r.fps, 9)} {num(r.updates_per_s_25, 9)}"
         )
-    lines.append(f"({result['frames']} frames; HOTA..MOTA in %, the JSON holds fractions)")
+    lines.append(f"({result.frames} frames; HOTA..MOTA in %, the JSON holds fractions)")
     return "\n".join(lines)

@@ -29,12 +29,13 @@ Example:
     >>> for k in range(len(gt)):  # the ground truth itself scores perfectly
     ...     b.add(k, k / gt.fps, gt.detections(k), gt.calibration(k))
     >>> s = evaluate_tracks(b.build(), gt)
-    >>> s["hota"], s["idf1"], s["pitch_hota"], s["pitch_error_median_m"] < 0.01, s["team_accuracy"]
+    >>> s.hota, s.idf1, s.pitch_hota, s.pitch_error_median_m < 0.01, s.team_accuracy
     (1.0, 1.0, 1.0, True, 1.0)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,8 +46,9 @@ from touchline.geometry.boxes import box_iou
 from touchline.synth.groundtruth import GroundTruth
 from touchline.tracks import Tracks
 from touchline.types import Detections, ObjectClass
+from touchline.utils.results import JsonResult
 
-__all__ = ["SimulatedDetector", "evaluate_tracks"]
+__all__ = ["SimulatedDetector", "TrackScores", "evaluate_tracks"]
 
 _PEOPLE = (int(ObjectClass.PLAYER), int(ObjectClass.GOALKEEPER), int(ObjectClass.REFEREE))
 _BALL = int(ObjectClass.BALL)
@@ -114,6 +116,47 @@ class SimulatedDetector:
         return Detections(xyxy=d.xyxy, confidence=d.confidence, class_id=cls)
 
 
+@dataclass(frozen=True)
+class TrackScores(JsonResult):
+    """What :func:`evaluate_tracks` measured (see the module); ``None``: nothing to score."""
+
+    hota: float
+    deta: float
+    assa: float
+    loca: float
+    mota: float
+    idf1: float
+    idsw: int
+    fp: int
+    fn: int
+    pitch_hota: float
+    pitch_deta: float
+    pitch_assa: float
+    pitch_idf1: float
+    pitch_mota: float
+    frames: int
+    gt_ids: int
+    track_ids: int
+    matched_rows: int
+    pitch_rows: int
+    pitch_error_median_m: float | None
+    pitch_error_mean_m: float | None
+    pitch_error_p90_m: float | None
+    team_accuracy: float | None
+    team_unassigned: float | None  # None (and no JSON key) when no player row was matched
+    referee_rows: int
+    referee_no_team: float | None
+    ball_frames: int
+    ball_found: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields as a dict, without ``team_unassigned`` when it is ``None``."""
+        out = super().to_json()
+        if self.team_unassigned is None:
+            del out["team_unassigned"]
+        return out
+
+
 def _match(gt_xyxy: np.ndarray, pr_xyxy: np.ndarray, min_iou: float) -> np.ndarray:
     if len(gt_xyxy) == 0 or len(pr_xyxy) == 0:
         return np.zeros((0, 2), np.int64)
@@ -130,8 +173,8 @@ def evaluate_tracks(
     min_iou: float = 0.5,
     min_visibility: float = 0.0,
     pitch_tau: float = 5.0,
-) -> dict[str, Any]:
-    """Scores of ``tracks`` against ``gt`` (see the module); a JSON-ready dict.
+) -> TrackScores:
+    """Scores of ``tracks`` against ``gt`` (see the module).
 
     Args:
         tracks: the tracks table; its ``frame`` column indexes the clip's frames.
@@ -210,34 +253,40 @@ def evaluate_tracks(
                 iou = box_iou(g.xyxy[balls[:1]], pr_xyxy[pb])[0]
                 ball_hit += bool(((d <= 1.0) | (iou > 0)).any())
     scores = evaluate_mot(frames)
+    on_pitch = evaluate_mot(pitch_frames)
     err = np.concatenate(errors) if errors else np.zeros(0)
     finite = err[np.isfinite(err)]
-    out: dict[str, Any] = {
-        k: scores[k] for k in ("hota", "deta", "assa", "loca", "mota", "idf1", "idsw", "fp", "fn")
-    }
-    on_pitch = evaluate_mot(pitch_frames)
-    for key in ("hota", "deta", "assa", "idf1", "mota"):
-        out[f"pitch_{key}"] = on_pitch[key]
-    out["frames"] = len(gt)
-    out["gt_ids"] = len({i for f in frames for i in f.gt_ids.tolist()})
-    out["track_ids"] = len({i for f in frames for i in f.pr_ids.tolist()})
-    out["matched_rows"] = int(err.size)
-    out["pitch_rows"] = int(finite.size)
-    out["pitch_error_median_m"] = float(np.median(finite)) if finite.size else None
-    out["pitch_error_mean_m"] = float(finite.mean()) if finite.size else None
-    out["pitch_error_p90_m"] = float(np.percentile(finite, 90)) if finite.size else None
+    team_accuracy = team_unassigned = None
     if team_pairs:
         t_true = np.concatenate([p[0] for p in team_pairs])
         t_pred = np.concatenate([p[1] for p in team_pairs])
         same = float(np.mean(t_pred == t_true)) if t_true.size else 0.0
         swapped = float(np.mean(t_pred == 1 - t_true)) if t_true.size else 0.0
-        out["team_accuracy"] = max(same, swapped)
-        out["team_unassigned"] = float(np.mean(t_pred < 0)) if t_true.size else 0.0
-    else:
-        out["team_accuracy"] = None
+        team_accuracy = max(same, swapped)
+        team_unassigned = float(np.mean(t_pred < 0)) if t_true.size else 0.0
     refs = np.concatenate(ref_ok) if ref_ok else np.zeros(0, bool)
-    out["referee_rows"] = int(refs.size)
-    out["referee_no_team"] = float(refs.mean()) if refs.size else None
-    out["ball_frames"] = ball_seen
-    out["ball_found"] = float(ball_hit / ball_seen) if ball_seen else None
-    return out
+
+    def stat(f: Any) -> float | None:
+        return float(f(finite)) if finite.size else None
+
+    return TrackScores(
+        **{
+            k: scores[k]
+            for k in ("hota", "deta", "assa", "loca", "mota", "idf1", "idsw", "fp", "fn")
+        },
+        **{f"pitch_{k}": on_pitch[k] for k in ("hota", "deta", "assa", "idf1", "mota")},
+        frames=len(gt),
+        gt_ids=len({i for f in frames for i in f.gt_ids.tolist()}),
+        track_ids=len({i for f in frames for i in f.pr_ids.tolist()}),
+        matched_rows=int(err.size),
+        pitch_rows=int(finite.size),
+        pitch_error_median_m=stat(np.median),
+        pitch_error_mean_m=stat(np.mean),
+        pitch_error_p90_m=stat(lambda a: np.percentile(a, 90)),
+        team_accuracy=team_accuracy,
+        team_unassigned=team_unassigned,
+        referee_rows=int(refs.size),
+        referee_no_team=float(refs.mean()) if refs.size else None,
+        ball_frames=ball_seen,
+        ball_found=float(ball_hit / ball_seen) if ball_seen else None,
+    )

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from touchline import __version__
 from touchline.eval.calibration_metrics import iou_whole
-from touchline.eval.tracking_e2e import evaluate_tracks
+from touchline.eval.tracking_e2e import TrackScores, evaluate_tracks
 from touchline.jobs.calibrate import calibration_records
 from touchline.jobs.pipeline import FootballTracker
 from touchline.jobs.track import TrackResult, track_video
@@ -97,7 +97,9 @@ def run_demo(
     )
     tracks = read_tracks(out / "track" / "tracks.parquet")
     scores = evaluate_tracks(tracks, gt)
-    write_json_atomic(out / "tracking.json", {"scores": scores, "summary": summary.to_json()})
+    write_json_atomic(
+        out / "tracking.json", {"scores": scores.to_json(), "summary": summary.to_json()}
+    )
     cals = _calibrations(out / "track" / "homographies.npz", clip.size)
     calib = _calibration_report(cals, gt, out)
     radar = Radar(width=420)
@@ -238,7 +240,7 @@ def _readme(
     stills: list[Path],
     out: Path,
     calib: dict,
-    scores: dict,
+    scores: TrackScores,
     summary: TrackResult,
     analysis: AnalyzeResult,
     selection: SelectionSummary,
@@ -258,9 +260,9 @@ truth except the `synth/` folder.
 - Calibration: {calib["calibrated"]} of {calib["frames"]} frames calibrated, mean IoU (whole pitch,
   against the true camera) {calib["iou_whole_mean"]:.3f} (median {calib["iou_whole_median"]:.3f}).
 - Tracking ({summary.tracks} tracks of people, {summary.fps} frames/s for the whole job):
-  HOTA {_pct(scores["hota"])} on image boxes, {_pct(scores["pitch_hota"])} on pitch positions;
-  IDF1 {_pct(scores["idf1"])}; median pitch-position error {_m(scores["pitch_error_median_m"])};
-  team accuracy {_pct(scores["team_accuracy"])}. The detector was trained on real broadcasts
+  HOTA {_pct(scores.hota)} on image boxes, {_pct(scores.pitch_hota)} on pitch positions;
+  IDF1 {_pct(scores.idf1)}; median pitch-position error {_m(scores.pitch_error_median_m)};
+  team accuracy {_pct(scores.team_accuracy)}. The detector was trained on real broadcasts
   only, so the stylised synthetic players are outside its domain: expect its boxes to be looser
   than on real footage (the benchmark track_synth.py in the repository separates the two
   effects).
