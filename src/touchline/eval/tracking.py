@@ -869,7 +869,6 @@ class TrackingScores(JsonResult):
     def to_json(self) -> dict[str, Any]:
         """The fields as a dict, the trackers' scores first, one key each (as in sequences)."""
         out = super().to_json()
-        out["sequences"] = {name: seq.to_json() for name, seq in self.sequences.items()}
         return out.pop("scores") | out
 
 

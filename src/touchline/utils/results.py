@@ -19,8 +19,10 @@ __all__ = ["JsonResult", "json_ready"]
 
 def json_ready(obj: Any) -> Any:
     """``obj`` with dataclasses as dicts (field order) and tuples as lists, recursively."""
+    if isinstance(obj, JsonResult):
+        return obj.to_json()  # its own layout, when it has one
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: json_ready(getattr(obj, f.name)) for f in fields(obj)}
+        return _fields(obj)
     if isinstance(obj, dict):
         return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -32,5 +34,10 @@ class JsonResult:
     """Mixin of a result dataclass: :meth:`to_json` gives its fields as JSON-ready data."""
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a dict (nested dataclasses as dicts, tuples as lists)."""
-        return json_ready(self)
+        """The fields as a dict (nested dataclasses as dicts, tuples as lists; a nested result
+        in the layout of its own ``to_json``)."""
+        return _fields(self)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: json_ready(getattr(obj, f.name)) for f in fields(obj)}
