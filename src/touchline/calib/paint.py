@@ -78,6 +78,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchline.calib.motion import grass_mask
 from touchline.errors import DataError
+from touchline.geometry.homography import front_sign
 from touchline.pitch import Pitch, Segment
 from touchline.types import Calibration
 
@@ -485,23 +486,6 @@ def _template(pitch: Pitch, step: float) -> tuple[F64, F64]:
     return np.concatenate(starts), np.concatenate(ends)
 
 
-def _front_sign(pitch_to_image: F64, pitch: Pitch) -> float:
-    """The sign of the homogeneous ``w`` of ground points in front of the camera (0: singular).
-
-    For a camera above the ground it is the sign of ``det`` (see
-    :mod:`touchline.viz.overlay`); an affine map (no horizon) shows the whole plane.
-    """
-    h = pitch_to_image / float(np.abs(pitch_to_image).max())
-    det = float(np.linalg.det(h))
-    if not math.isfinite(det) or abs(det) < 1e-14:
-        return 0.0
-    L, W = pitch.length, pitch.width
-    w = np.array([[0, 0, 1], [L, 0, 1], [0, W, 1], [L, W, 1], [L / 2, W / 2, 1]], float) @ h[2]
-    if np.ptp(w) <= 1e-7 * np.abs(w).max() and w[-1] != 0:
-        return float(np.sign(w[-1]))
-    return float(np.sign(det))
-
-
 def alignment_score(
     paint: PaintMask,
     image_to_pitch: ArrayLike,
@@ -570,7 +554,7 @@ def alignment_score(
     hh, ww = paint.shape
     P = np.diag([ww / iw, hh / ih, 1.0]) @ P  # pitch -> working pixels
     s = paint.ref_scale
-    sign = _front_sign(P, pitch)
+    sign = front_sign(P, (pitch.length, pitch.width))
     if sign == 0:
         return Alignment(math.nan, 0.0, 0.0)
     a, b = _template(pitch, float(step_m))

@@ -42,7 +42,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -115,6 +115,14 @@ def _weights_array(value: ArrayLike | None, what: str, n: int) -> F64:
     return w
 
 
+def _set_pixels(obs: Any, n: int | None = None) -> None:
+    """Check and set the ``image`` pixels and ``weight`` of an observation (frozen)."""
+    name = type(obs).__name__
+    image = _points_array(obs.image, f"{name}.image", n)
+    object.__setattr__(obs, "image", image)
+    object.__setattr__(obs, "weight", _weights_array(obs.weight, f"{name}.weight", len(image)))
+
+
 @dataclass(frozen=True, eq=False)
 class PointObs:
     """Pitch points ``pitch`` (n, 2, metres) seen at pixels ``image`` (n, 2), with weights
@@ -126,12 +134,8 @@ class PointObs:
 
     def __post_init__(self) -> None:
         pitch = _points_array(self.pitch, "PointObs.pitch")
-        image = _points_array(self.image, "PointObs.image", len(pitch))
         object.__setattr__(self, "pitch", pitch)
-        object.__setattr__(self, "image", image)
-        object.__setattr__(
-            self, "weight", _weights_array(self.weight, "PointObs.weight", len(pitch))
-        )
+        _set_pixels(self, len(pitch))
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,12 +153,8 @@ class LineObs:
             raise DataError(f"LineObs.pitch_line must have shape (3,), got {line.shape}")
         if not np.all(np.isfinite(line)) or math.hypot(line[0], line[1]) == 0.0:
             raise DataError(f"LineObs.pitch_line {line.tolist()} is not a finite line")
-        image = _points_array(self.image, "LineObs.image")
         object.__setattr__(self, "pitch_line", line)
-        object.__setattr__(self, "image", image)
-        object.__setattr__(
-            self, "weight", _weights_array(self.weight, "LineObs.weight", len(image))
-        )
+        _set_pixels(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,12 +172,8 @@ class ConicObs:
             raise DataError(f"ConicObs.pitch_conic must have shape (3, 3), got {Q.shape}")
         if not np.all(np.isfinite(Q)) or not np.any(Q):
             raise DataError("ConicObs.pitch_conic must be finite and non-zero")
-        image = _points_array(self.image, "ConicObs.image")
         object.__setattr__(self, "pitch_conic", Q)
-        object.__setattr__(self, "image", image)
-        object.__setattr__(
-            self, "weight", _weights_array(self.weight, "ConicObs.weight", len(image))
-        )
+        _set_pixels(self)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ __all__ = [
     "apply_homography",
     "cv2_matrix",
     "dlt",
+    "front_sign",
     "normalise_homography",
     "plausibility",
     "ransac_homography",
@@ -62,6 +63,31 @@ def cv2_matrix(H: ArrayLike) -> F64:
     T = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
     Ti = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1]])
     return Ti @ np.asarray(H, dtype=np.float64) @ T
+
+
+def front_sign(pitch_to_image: ArrayLike, extent: tuple[float, float]) -> float:
+    """+1 or -1: the sign of the homogeneous ``w`` of ground points in front of the camera;
+    0 when the homography is singular.
+
+    A perspective view: the sign of ``det``; an affine map (no horizon): the sign of ``w``
+    over the ``extent = (length, width)`` rectangle of the ground plane.
+
+    >>> front_sign(np.diag([1.0, 1.0, 1.0]), (105.0, 68.0)), front_sign(np.zeros((3, 3)), (1, 1))
+    (1.0, 0.0)
+    """
+    H = np.asarray(pitch_to_image, dtype=np.float64)
+    top = float(np.abs(H).max())
+    if not math.isfinite(top) or top == 0:
+        return 0.0
+    h = H / top
+    det = float(np.linalg.det(h))
+    if not math.isfinite(det) or abs(det) < 1e-14:
+        return 0.0
+    L, W = extent
+    w = np.array([[0, 0, 1], [L, 0, 1], [0, W, 1], [L, W, 1], [L / 2, W / 2, 1]], float) @ h[2]
+    if np.ptp(w) <= 1e-7 * np.abs(w).max() and w[-1] != 0:
+        return float(np.sign(w[-1]))
+    return float(np.sign(det))
 
 
 def normalise_homography(H: ArrayLike) -> F64:

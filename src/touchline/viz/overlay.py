@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchline.errors import DataError
+from touchline.geometry.homography import front_sign
 from touchline.pitch import Pitch, PitchRaster
 from touchline.types import CLASS_NAMES, Calibration, Detections
 
@@ -241,27 +242,6 @@ def _image_size(value: Any, source: Any, name: str) -> tuple[int, int]:
     return w, h
 
 
-def _front_sign(pitch_to_image: FloatArray, pitch: Pitch) -> float:
-    """+1 or -1: the sign of ``w`` for ground points in front of the camera; 0 if singular.
-
-    See the module docstring: ``sign(det(H))`` for a perspective view, the sign of ``w`` over
-    the pitch for an affine map (no horizon).
-    """
-    top = float(np.abs(pitch_to_image).max())
-    if not np.isfinite(top) or top == 0:
-        return 0.0
-    h = pitch_to_image / top
-    det = float(np.linalg.det(h))
-    if not np.isfinite(det) or abs(det) < 1e-14:
-        return 0.0
-    L, W = pitch.length, pitch.width
-    pts = np.array([[0, 0, 1], [L, 0, 1], [0, W, 1], [L, W, 1], [L / 2, W / 2, 1]], float)
-    w = pts @ h[2]
-    if np.ptp(w) <= 1e-7 * np.abs(w).max() and abs(w[-1]) > 0:
-        return float(np.sign(w[-1]))
-    return float(np.sign(det))
-
-
 @functools.lru_cache(maxsize=16)
 def _sampled_lines(pitch: Pitch, step: float) -> tuple[FloatArray, NDArray[np.int64]]:
     """All painted lines as homogeneous points (N, 3) and the index of the first point of every
@@ -352,7 +332,7 @@ def project_pitch_lines(
         return []
     width, height = _image_size(image_size, pitch_to_image, "project_pitch_lines")
     pitch = pitch or Pitch()
-    sign = _front_sign(H, pitch)
+    sign = front_sign(H, (pitch.length, pitch.width))
     if sign == 0:
         return []
     pts, a = _sampled_lines(pitch, float(step))
@@ -469,7 +449,7 @@ def warp_to_pitch(
         G = np.asarray(np.linalg.inv(H), dtype=np.float64)  # pitch -> image
     except np.linalg.LinAlgError:
         return out, raster
-    sign = _front_sign(G, pitch)
+    sign = front_sign(G, (pitch.length, pitch.width))
     if sign == 0:
         return out, raster
     # cv2 maps integer pixel indices (centres): index i <-> continuous i + 0.5.

@@ -21,13 +21,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchline.errors import DataError
+from touchline.geometry.homography import front_sign
 from touchline.pitch import Pitch, PitchRaster, draw_template
 from touchline.types import CLASS_NAMES, Calibration, Detections, ObjectClass
 from touchline.viz.overlay import (
     _SHIFT,
     TEAM_COLORS,
     _colors,
-    _front_sign,
     _image_size,
     _image_to_pitch,
     _to_cv,
@@ -395,7 +395,7 @@ def camera_viewport(
     pitch = pitch or Pitch()
     try:
         G = np.asarray(np.linalg.inv(H), dtype=np.float64)
-        sign = _front_sign(G, pitch)
+        sign = front_sign(G, (pitch.length, pitch.width))
     except np.linalg.LinAlgError:
         return None
     if sign == 0:
