@@ -18,6 +18,15 @@ also gives the IoU against the 7-parameter camera fitted to the same labels
 (``camera_gt_iou_whole_mean``), and ``ground_truth_agreement`` gives the IoU between the two
 ground truths: the ceiling any prediction can reach on these labels.
 
+``label_noise_ceiling`` measures that ceiling directly. The labels' click noise is estimated
+per match from the residuals of their own homography fit (each frame with more than four points
+gives ``sigma^2 = sum(e^2) / (2n - 8)``; the median over frames, in pixels of the 1920x1080
+frame, so that a few grossly misplaced labels do not set it); then each frame's
+labelled points are re-drawn from the camera fitted to its labels plus Gaussian noise of that
+sigma (``NOISE_DRAWS`` times, seeded), the homography is re-fitted to them as the ground truth is,
+and the *true* camera is scored against it. ``perfect_predictor_iou_whole_mean`` is what an
+exact calibration would score against labels as noisy as these.
+
 Rows:
 
 * ``shipped``: the shipped model. ``argentina_france`` was never used for training or model
@@ -48,6 +57,7 @@ from _common import BASELINE_COMMIT, header, model_header, run_baseline, shared_
 from touchline.calib.calibrator import Calibrator
 from touchline.calib.model import KeypointModel
 from touchline.datasets.yolo_pose import fit_label_homography, iter_split
+from touchline.geometry.homography import apply_homography, dlt
 from touchline.eval.calibration_metrics import score_frame, summarise
 from touchline.geometry.camera import camera_from_homography
 from touchline.geometry.camera_fit import PointObs, fit_camera
@@ -58,6 +68,7 @@ from touchline.utils.files import write_json_atomic
 MATCHES = ("japan_spain", "canada_morocco", "argentina_france")
 HERE = Path(__file__).resolve().parent
 FRAME = (1920, 1080)
+NOISE_DRAWS = 20
 
 # Run in the baseline's process: per-frame homographies of its calibrator on a split.
 _BASELINE = """
@@ -147,6 +158,43 @@ def ground_truth_agreement(split: Path) -> dict[str, float]:
     return {"mean": float(a.mean()), "median": float(np.median(a)), "frames": len(a)}
 
 
+def label_noise_ceiling(split: Path, seed: int = 0) -> dict[str, float]:
+    """The click noise of a split's labels and the IoU whole an exact calibration would score
+    against labels that noisy (see the module docstring)."""
+    pitch = Pitch()
+    frames = []
+    sigmas = []
+    for s in iter_split(split, FRAME):
+        H = fit_label_homography(s.label, pitch)
+        if H is None:
+            continue
+        v = s.label.visible
+        img, pit = s.label.points[v], s.label.pitch_points(pitch)[v]
+        if len(pit) > 4:
+            e2 = float(((apply_homography(np.linalg.inv(H), pit) - img) ** 2).sum())
+            sigmas.append(np.sqrt(e2 / (2 * len(pit) - 8)))
+        Hc = camera_ground_truth(s.label, pitch)
+        if Hc is not None:
+            frames.append((Hc, pit))
+    sigma = float(np.median(sigmas))
+    rng = np.random.default_rng(seed)
+    none = np.zeros((0, 2))
+    ious = []
+    for Hc, pit in frames:
+        exact = apply_homography(np.linalg.inv(Hc), pit)
+        for _ in range(NOISE_DRAWS):
+            noisy = dlt(exact + rng.normal(0.0, sigma, exact.shape), pit)
+            ious.append(score_frame(Hc, noisy, none, none, FRAME).iou_whole)
+    a = np.array(ious, float)
+    return {
+        "label_noise_px": round(sigma, 2),
+        "perfect_predictor_iou_whole_mean": round(float(np.nanmean(a)), 3),
+        "perfect_predictor_iou_whole_median": round(float(np.nanmedian(a)), 3),
+        "frames": len(frames),
+        "draws": NOISE_DRAWS,
+    }
+
+
 def brief(r: dict[str, Any]) -> dict[str, Any]:
     s = r["summary"]
     keys = (
@@ -229,6 +277,8 @@ def main() -> None:
     out: dict[str, Any] = header("calib_wc2022") | {"model": model_header("calib")}
     out["ground_truth_agreement"] = {name: ground_truth_agreement(p) for name, p in splits.items()}
     print("ground truths agree", json.dumps(out["ground_truth_agreement"]), flush=True)
+    out["label_noise_ceiling"] = {name: label_noise_ceiling(p) for name, p in splits.items()}
+    print("label-noise ceiling", json.dumps(out["label_noise_ceiling"]), flush=True)
     cal = Calibrator()
     out["shipped"] = {name: score(p, predict(p, cal)) for name, p in splits.items()}
     for name in splits:
