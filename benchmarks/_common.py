@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,10 @@ import touchline
 from touchline.data import shared_data_dir
 from touchline.errors import DataError
 from touchline.models import model_info
+from touchline.utils.files import write_json_atomic
 from touchline.video import VideoReader
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict[str, Any]:
@@ -61,6 +67,36 @@ def model_header(name: str) -> dict[str, Any]:
     """File, checksum and training command of a shipped model, for a result file."""
     info = model_info(name)
     return {"file": info.path.name, "sha256": info.sha256, "command": info.command}
+
+
+def run_splits(
+    name: str,
+    doc: str,
+    model: str,
+    dataset: str,
+    evaluator: Callable[[], Callable[[Path], dict[str, Any]]],
+    brief: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """The ``main`` of an accuracy benchmark of a shipped model on labelled splits.
+
+    Command line ``[--splits test valid] [--out results/NAME.json]`` (``doc``'s first line is
+    the description). ``evaluator()`` loads the model (after the arguments are parsed) and
+    returns the evaluation of one split folder ``../shared/data/DATASET/SPLIT`` as a JSON
+    document; ``brief`` picks what is printed of it. Written: the :func:`header`, the
+    :func:`model_header` of ``model`` and ``splits`` (split -> its document).
+    """
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--splits", nargs="+", default=["test", "valid"])
+    ap.add_argument("--out", type=Path, default=RESULTS / f"{name}.json")
+    a = ap.parse_args()
+    root = shared_root()
+    evaluate = evaluator()
+    out = header(name) | {"model": model_header(model), "splits": {}}
+    for split in a.splits:
+        res = evaluate(root / dataset / split)
+        out["splits"][split] = res
+        print(split, json.dumps(brief(res)))
+    write_json_atomic(a.out, out)
 
 
 def dfl_frames_720p(n: int) -> list[np.ndarray]:

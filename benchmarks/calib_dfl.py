@@ -14,35 +14,28 @@ only used for these final numbers; model selection used ``valid``.
 
 from __future__ import annotations
 
-import argparse
-import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from _common import header, model_header, shared_root
+from _common import run_splits
 from touchline.calib.calibrator import Calibrator
 from touchline.eval.calibration import evaluate_calibration
-from touchline.utils.files import write_json_atomic
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "calib_dfl.json"
+
+def evaluator() -> Callable[[Path], dict[str, Any]]:
+    """The shipped calibrator on one split, every frame calibrated on its own."""
+    cal = Calibrator()
+    return lambda data: evaluate_calibration(data, cal).to_json()
+
+
+def brief(res: dict[str, Any]) -> dict[str, Any]:
+    """The scalar metrics of a split (no per-frame lists)."""
+    return {k: v for k, v in res.items() if not isinstance(v, (list, dict))}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--splits", nargs="+", default=["test", "valid"])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    a = ap.parse_args()
-    root = shared_root()
-    cal = Calibrator()
-    out = header("calib_dfl") | {
-        "model": model_header("calib"),
-        "splits": {},
-    }
-    for split in a.splits:
-        res = evaluate_calibration(root / "pitch_keypoints" / "dfl" / split, cal).to_json()
-        out["splits"][split] = res
-        brief = {k: v for k, v in res.items() if not isinstance(v, (list, dict))}
-        print(split, json.dumps(brief))
-    write_json_atomic(a.out, out)
+    run_splits("calib_dfl", __doc__, "calib", "pitch_keypoints/dfl", evaluator, brief)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -302,39 +303,9 @@ def test_merge_skips_empty_items_and_handles_all_empty() -> None:
             Detections(xyxy=np.zeros((1, 4)), confidence=[1.0], class_id=[0]),
             r"field 'tracker_id' is None in item\(s\) \[1\]",
         ),
-        (
-            Detections(
-                xyxy=np.zeros((1, 4)),
-                confidence=[1.0],
-                class_id=[0],
-                tracker_id=[1],
-                embedding=np.zeros((1, 3)),
-            ),
-            r"data keys differ",
-        ),
-        (
-            Detections(
-                xyxy=np.zeros((1, 4)),
-                confidence=[1.0],
-                class_id=[0],
-                tracker_id=[1],
-                embedding=np.zeros((1, 4)),
-                data={"team": [1], "pitch_xy": [[0, 0]], "label": ["x"]},
-            ),
-            r"cannot concatenate embedding",
-        ),
-        (
-            Detections(
-                xyxy=np.zeros((1, 4)),
-                confidence=[1.0],
-                class_id=[0],
-                tracker_id=[1],
-                embedding=np.zeros((1, 3)),
-                data={"team": [1], "pitch_xy": [[0, 0]], "label": ["x"]},
-                class_names=("a", "b"),
-            ),
-            r"class_names differ",
-        ),
+        (replace(make_detections(1), data={}), r"data keys differ"),
+        (make_detections(1, embedding_dim=4), r"cannot concatenate embedding"),
+        (replace(make_detections(1), class_names=("a", "b")), r"class_names differ"),
     ],
 )
 def test_merge_errors(other: Detections, match: str) -> None:
@@ -461,7 +432,7 @@ def test_records_with_embedding_and_null_values() -> None:
 def test_from_records_by_class_name_and_errors() -> None:
     recs = [{"x1": 0, "y1": 0, "x2": 1, "y2": 1, "class_name": "ball"}]
     assert Detections.from_records(recs).class_id.tolist() == [3]
-    with pytest.raises(DataError, match=r"record 0 has class_name 'bal'"):
+    with pytest.raises(DataError, match=r"row 0 has class_name 'bal'"):
         Detections.from_records([{**recs[0], "class_name": "bal"}])
     with pytest.raises(DataError, match=r"record 1 has keys"):
         Detections.from_records([recs[0], {"x1": 0, "y1": 0, "x2": 1, "y2": 1}])
@@ -469,6 +440,49 @@ def test_from_records_by_class_name_and_errors() -> None:
         Detections.from_records([{"x1": 0, "y1": 0, "x2": 1}])
     with pytest.raises(DataError, match=r"clash with field names"):
         Detections(xyxy=np.zeros((1, 4)), data={"x1": [0]}).to_records()
+
+
+@pytest.mark.parametrize(
+    "dets",
+    [
+        make_detections(4),
+        make_detections(4)[:0],
+        Detections.empty(),
+        Detections(xyxy=[[0, 0, 2, 4]], confidence=[np.nan], data={"pitch_xy": [[1.0, 2.0]]}),
+        Detections(xyxy=np.zeros((2, 4)), class_id=[3, 9], tracker_id=[1, 2]),
+    ],
+)
+def test_columns_round_trip(dets: Detections) -> None:
+    cols = dets.to_columns()
+    assert list(cols)[:4] == ["x1", "y1", "x2", "y2"]
+    fields = {"confidence", "class_id", "tracker_id", "embedding"}
+    assert fields & set(cols) == {f for f in fields if getattr(dets, f) is not None}
+    assert Detections.from_columns(cols) == dets
+    assert Detections.from_columns(dets.to_columns(["xyxy", *cols])) == dets
+    flat = {k: v for k, v in cols.items() if v.ndim == 1}
+    assert Detections.from_columns(pd.DataFrame(flat)) == Detections.from_columns(flat)
+    if dets.class_id is not None:  # class_name: None for an id outside class_names
+        names = [CLASS_NAMES[i] if i < len(CLASS_NAMES) else None for i in dets.class_id]
+        assert cols["class_name"].tolist() == names
+    # Several items in one table: fields that are None are filled, empty items skipped.
+    items = [dets, Detections.empty(), Detections(xyxy=[[1, 1, 2, 2]], class_id=[0])]
+    keys = ["xyxy", "confidence", "class_id", "embedding"]
+    dim = 0 if dets.embedding is None else dets.embedding.shape[1]
+    fill = {"confidence": 1.0, "class_id": -1, "embedding": np.zeros(dim)}
+    table = Detections.concat_columns(items, keys, fill)
+    assert [table[k].dtype for k in keys] == [np.float32, np.float32, np.int64, np.float32]
+    assert table["embedding"].shape == (len(dets) + 1, dim) and table["confidence"][-1] == 1
+    head = Detections.from_columns({k: v[: len(dets)] for k, v in table.items()})
+    assert head == Detections.from_columns(dets.to_columns(keys, fill))
+
+
+def test_concat_columns_needs_a_fill_for_fields_missing_in_some_items() -> None:
+    a, b = Detections(xyxy=[[0, 0, 1, 1]], confidence=[0.5]), Detections(xyxy=[[2, 2, 3, 3]])
+    assert Detections.concat_columns([b, b], ["confidence"]) == {}
+    with pytest.raises(DataError, match="column 'confidence' is None in some items"):
+        Detections.concat_columns([a, b], ["x1", "confidence"])
+    empty = Detections.concat_columns([], ["x1", "class_name"], {"class_name": "unknown"})
+    assert empty["x1"].dtype == np.float32 and empty["class_name"].dtype == object
 
 
 def test_zero_length_detections_everywhere() -> None:

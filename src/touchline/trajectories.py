@@ -525,6 +525,23 @@ def _new_frames(frames: int | Iterable[int], who: str) -> np.ndarray:
     return f
 
 
+def _new_rows(
+    tracks: Tracks | pd.DataFrame, frames: int | Iterable[int], pitch_xy: Any, who: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The table, the new frames and their pitch positions, checked (adding positions)."""
+    df = _table(tracks, who)
+    _need(df, ("frame", "track_id", *_POSITION_COLUMNS), who)
+    f = _new_frames(frames, who)
+    return df, f, _positions(pitch_xy, len(f), who)
+
+
+def _check_free(track_id: int, own: np.ndarray, f: np.ndarray, who: str) -> None:
+    """DataError when the track, with rows at frames ``own``, already has one in ``f``."""
+    clash = np.intersect1d(own, f)
+    if clash.size:
+        raise DataError(f"{who}: track {track_id} already has rows at frames {_short(clash)}")
+
+
 def add_track(
     tracks: TracksLike,
     track_id: int,
@@ -557,14 +574,9 @@ def add_track(
     3      2  0.08         9     50.5     30.0
     """
     who = "add_track"
-    df = _table(tracks, who)
-    _need(df, ("frame", "track_id", *_POSITION_COLUMNS), who)
-    f = _new_frames(frames, who)
-    xy = _positions(pitch_xy, len(f), who)
+    df, f, xy = _new_rows(tracks, frames, pitch_xy, who)
     mine = df["track_id"].to_numpy() == track_id
-    clash = np.intersect1d(df["frame"].to_numpy()[mine], f)
-    if clash.size:
-        raise DataError(f"{who}: track {track_id} already has rows at frames {_short(clash)}")
+    _check_free(track_id, df["frame"].to_numpy()[mine], f, who)
     fps = tracks.fps if isinstance(tracks, Tracks) else None
     new = {
         "frame": f,
@@ -602,17 +614,12 @@ def add_positions(
     3      3         4     1      4.0      3.0
     """
     who = "add_positions"
-    df = _table(tracks, who)
-    _need(df, ("frame", "track_id", *_POSITION_COLUMNS), who)
-    f = _new_frames(frames, who)
-    xy = _positions(pitch_xy, len(f), who)
+    df, f, xy = _new_rows(tracks, frames, pitch_xy, who)
     mine = np.flatnonzero(df["track_id"].to_numpy() == track_id)
     if not mine.size:
         raise DataError(f"{who}: track {track_id} is not in the table (use add_track)")
     own = df["frame"].to_numpy(np.int64)[mine]
-    clash = np.intersect1d(own, f)
-    if clash.size:
-        raise DataError(f"{who}: track {track_id} already has rows at frames {_short(clash)}")
+    _check_free(track_id, own, f, who)
     order = np.argsort(own, kind="stable")
     own, mine = own[order], mine[order]
     i = np.clip(np.searchsorted(own, f), 0, len(own) - 1)

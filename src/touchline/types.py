@@ -149,8 +149,12 @@ def as_image_size(value: Any, name: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------------
 
 _BOX_KEYS = ("x1", "y1", "x2", "y2")
-_RECORD_FIELDS = frozenset({*_BOX_KEYS, "confidence", "class_id", "class_name", "tracker_id"})
 _OPTIONAL_FIELDS = ("confidence", "class_id", "tracker_id", "embedding")
+_COLUMNS = (*_BOX_KEYS, "confidence", "class_id", "class_name", "tracker_id", "embedding")
+_COLUMN_DTYPES: dict[str, Any] = {
+    "xyxy": np.float32, **dict.fromkeys(_BOX_KEYS, np.float32), "confidence": np.float32,
+    "class_id": np.int64, "class_name": object, "tracker_id": np.int64, "embedding": np.float32,
+}  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -508,7 +512,111 @@ class Detections:
         """
         return calibration.image_to_pitch(self.foot_points.astype(np.float64))
 
-    # ---- records ----------------------------------------------------------------------------
+    # ---- columns and records ----------------------------------------------------------------
+
+    def to_columns(
+        self, keys: Sequence[str] | None = None, fill: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Named columns, one row per detection, with the fields' dtypes: the one table layout
+        of :meth:`to_records`, ``detections.parquet`` and the track job's checkpoints.
+
+        Args:
+            keys: the columns, in order: ``xyxy`` ``(n, 4)``, ``x1``..``y2``, a field,
+                ``class_name`` (``None`` for an id outside ``class_names``) or a ``data`` key.
+                Default: ``x1 y1 x2 y2 confidence class_id class_name tracker_id embedding``
+                and the ``data`` entries (a DataError if one has one of those names).
+            fill: a value for each column whose field is ``None``; without one it is left out.
+
+        >>> Detections(xyxy=[[0, 0, 2, 4]], class_id=[3]).to_columns(["y2", "class_name"])
+        {'y2': array([4.], dtype=float32), 'class_name': array(['ball'], dtype=object)}
+        """
+        if keys is None:
+            clash = sorted(set(_COLUMN_DTYPES) & set(self.data))
+            if clash:
+                raise DataError(f"Detections.to_columns: data keys {clash} clash with field names")
+            keys = [*_COLUMNS, *self.data]
+        n, fill = len(self), fill or {}
+        cols: dict[str, np.ndarray] = {}
+        for key in keys:
+            col = self._column(key)
+            if col is None and key in fill:
+                col = np.full((n, *np.shape(fill[key])), fill[key], _COLUMN_DTYPES.get(key))
+            if col is not None:
+                cols[key] = col
+        return cols
+
+    def _column(self, key: str) -> np.ndarray | None:
+        if key == "xyxy":
+            return self.xyxy
+        if key in _BOX_KEYS:
+            return self.xyxy[:, _BOX_KEYS.index(key)]
+        if key == "class_name":
+            if self.class_id is None:
+                return None
+            names = np.array([*self.class_names, None], dtype=object)
+            known = (self.class_id >= 0) & (self.class_id < len(self.class_names))
+            return names[np.where(known, self.class_id, -1)]
+        return getattr(self, key) if key in _OPTIONAL_FIELDS else self.data.get(key)
+
+    @classmethod
+    def concat_columns(
+        cls, items: Iterable[Detections], keys: Sequence[str], fill: Mapping[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        """:meth:`to_columns` of several items, concatenated (empty items are skipped); a
+        column ``None`` without ``fill`` in some items but not all is a :class:`DataError`.
+
+        >>> a = Detections(xyxy=[[0, 0, 1, 1]], confidence=[0.5])
+        >>> Detections.concat_columns([a, a[:0], Detections(a.xyxy)], ["confidence"], {"confidence": 1})
+        {'confidence': array([0.5, 1. ], dtype=float32)}
+        """
+        parts = [d.to_columns(keys, fill) for d in items if len(d)]
+        parts = parts or [cls.empty().to_columns(keys, fill)]
+        where = "Detections.concat_columns"
+        cols: dict[str, np.ndarray] = {}
+        for key in (k for k in keys if any(k in p for p in parts)):
+            if not all(key in p for p in parts):
+                raise DataError(f"{where}: column {key!r} is None in some items, with no fill")
+            cols[key] = _concatenate([p[key] for p in parts], key, where)
+        return cols
+
+    @classmethod
+    def from_columns(
+        cls, columns: Mapping[str, Any], class_names: Sequence[str] = CLASS_NAMES
+    ) -> Detections:
+        """Inverse of :meth:`to_columns` (the columns may also be lists, or a DataFrame):
+        boxes from ``xyxy`` or ``x1 y1 x2 y2``, ``class_id`` or else ``class_name`` looked up
+        in ``class_names``, and the columns that name no field as ``data``.
+
+        >>> dets = Detections(xyxy=[[0, 0, 2, 4]], class_id=[1], data={"team": [0]})
+        >>> Detections.from_columns(dets.to_columns()) == dets
+        True
+        """
+        names, where = tuple(class_names), "Detections.from_columns"
+        if "xyxy" in columns:
+            xyxy = columns["xyxy"]
+        else:
+            missing = [k for k in _BOX_KEYS if k not in columns]
+            if missing:
+                raise DataError(f"{where}: missing box keys {missing}")
+            xyxy = _as_float_array([columns[k] for k in _BOX_KEYS], where, np.float64).T
+        class_id = columns.get("class_id")
+        if class_id is None and "class_name" in columns:
+            class_id = []
+            for i, name in enumerate(columns["class_name"]):
+                if name not in names:
+                    raise DataError(
+                        f"{where}: row {i} has class_name {name!r}, not in class_names {names!r}"
+                    )
+                class_id.append(names.index(name))
+        return cls(
+            xyxy=xyxy,
+            confidence=columns.get("confidence"),
+            class_id=class_id,
+            tracker_id=columns.get("tracker_id"),
+            embedding=columns.get("embedding"),
+            data={k: np.asarray(v) for k, v in columns.items() if k not in _COLUMN_DTYPES},
+            class_names=names,
+        )
 
     def to_records(self, *, include_embedding: bool = False) -> list[dict[str, Any]]:
         """One JSON-ready dict per detection (plain ``float``, ``int``, ``str``, lists).
@@ -523,35 +631,18 @@ class Detections:
         >>> Detections(xyxy=[[0, 0, 2, 4]], class_id=[3], data={"team": [-1]}).to_records()
         [{'x1': 0.0, 'y1': 0.0, 'x2': 2.0, 'y2': 4.0, 'class_id': 3, 'class_name': 'ball', 'team': -1}]
         """
-        clash = sorted((_RECORD_FIELDS | {"embedding"}) & set(self.data))
-        if clash:
-            raise DataError(f"Detections.to_records: data keys {clash} clash with field names")
-        cols: dict[str, list[Any]] = {k: self.xyxy[:, j].tolist() for j, k in enumerate(_BOX_KEYS)}
-        if self.confidence is not None:
-            cols["confidence"] = self.confidence.tolist()
-        if self.class_id is not None:
-            ids = self.class_id.tolist()
-            cols["class_id"] = ids
-            names = self.class_names
-            cols["class_name"] = [names[i] if 0 <= i < len(names) else None for i in ids]
-        if self.tracker_id is not None:
-            cols["tracker_id"] = self.tracker_id.tolist()
-        if include_embedding and self.embedding is not None:
-            cols["embedding"] = self.embedding.tolist()
-        for k, v in self.data.items():
-            cols[k] = v.tolist()
-        keys = list(cols)
-        return [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+        cols = self.to_columns()
+        lists = {k: v.tolist() for k, v in cols.items() if include_embedding or k != "embedding"}
+        return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
 
     @classmethod
     def from_records(
         cls, records: Iterable[Mapping[str, Any]], class_names: Sequence[str] = CLASS_NAMES
     ) -> Detections:
-        """Inverse of :meth:`to_records`.
+        """Inverse of :meth:`to_records`, through :meth:`from_columns`.
 
-        ``class_id`` wins over ``class_name`` when both are present; ``class_name`` alone is
-        looked up in ``class_names``. ``None`` (JSON null) reads back as NaN in float fields and
-        in ``data``. Every record must have the same keys; no records give :meth:`empty`.
+        ``None`` (JSON null) reads back as NaN in float fields and in ``data``. Every record
+        must have the same keys; no records give :meth:`empty`.
 
         Raises:
             DataError: records with different keys, a missing box key, an unknown class name.
@@ -561,9 +652,8 @@ class Detections:
         True
         """
         recs = list(records)
-        names = tuple(class_names)
         if not recs:
-            return cls.empty(class_names=names)
+            return cls.empty(class_names=class_names)
         keys = set(recs[0])
         for i, r in enumerate(recs):
             if set(r) != keys:
@@ -571,42 +661,8 @@ class Detections:
                     f"Detections.from_records: record {i} has keys {sorted(r)}, "
                     f"record 0 has {sorted(keys)}"
                 )
-        missing = [k for k in _BOX_KEYS if k not in keys]
-        if missing:
-            raise DataError(f"Detections.from_records: missing box keys {missing}")
-
-        def column(key: str) -> list[Any]:
-            return [np.nan if r[key] is None else r[key] for r in recs]
-
-        where = "Detections.from_records"
-        xyxy = _as_float_array([column(k) for k in _BOX_KEYS], where, np.float64).T
-        class_id: list[int] | None = None
-        if "class_id" in keys:
-            class_id = [r["class_id"] for r in recs]
-        elif "class_name" in keys:
-            class_id = []
-            for i, r in enumerate(recs):
-                if r["class_name"] not in names:
-                    raise DataError(
-                        f"{where}: record {i} has class_name "
-                        f"{r['class_name']!r}, not in class_names {names!r}"
-                    )
-                class_id.append(names.index(r["class_name"]))
-
-        data_keys = [k for k in recs[0] if k not in _RECORD_FIELDS and k != "embedding"]
-        return cls(
-            xyxy=xyxy,
-            confidence=np.asarray(column("confidence")) if "confidence" in keys else None,
-            class_id=None if class_id is None else np.asarray(class_id),
-            tracker_id=np.asarray(column("tracker_id")) if "tracker_id" in keys else None,
-            embedding=(
-                _as_float_array([r["embedding"] for r in recs], f"{where}: embedding", np.float32)
-                if "embedding" in keys
-                else None
-            ),
-            data={k: np.asarray(column(k)) for k in data_keys},
-            class_names=names,
-        )
+        columns = {k: [np.nan if r[k] is None else r[k] for r in recs] for k in recs[0]}
+        return cls.from_columns(columns, class_names)
 
 
 def _boxes(value: npt.ArrayLike, name: str) -> np.ndarray:
@@ -618,11 +674,11 @@ def _boxes(value: npt.ArrayLike, name: str) -> np.ndarray:
     return b
 
 
-def _concatenate(arrays: Sequence[Any], name: str) -> np.ndarray:
+def _concatenate(arrays: Sequence[Any], name: str, where: str = "Detections.merge") -> np.ndarray:
     try:
         return np.concatenate(arrays)
     except ValueError as e:
-        raise DataError(f"Detections.merge: cannot concatenate {name} ({e})") from None
+        raise DataError(f"{where}: cannot concatenate {name} ({e})") from None
 
 
 # --------------------------------------------------------------------------------------------

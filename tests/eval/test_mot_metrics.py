@@ -206,26 +206,10 @@ def test_matches_motmetrics(shared, reference, seed: int, monkeypatch: pytest.Mo
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("seed", [0, 1])
-def test_matches_trackeval_hota(shared, reference, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_matches_trackeval_hota(shared, reference, trackeval_data, seed: int) -> None:  # type: ignore[no-untyped-def]
     trackeval = reference("trackeval")
-    from trackeval.datasets._base_dataset import _BaseDataset
-
     frames = _degraded_sequence(_first_sequence_gt(shared), seed)
-    gt_u = np.unique(np.concatenate([f.gt_ids for f in frames]))
-    pr_u = np.unique(np.concatenate([f.pr_ids for f in frames]))
-    data = {
-        "num_gt_dets": sum(len(f.gt_ids) for f in frames),
-        "num_tracker_dets": sum(len(f.pr_ids) for f in frames),
-        "num_gt_ids": len(gt_u),
-        "num_tracker_ids": len(pr_u),
-        "gt_ids": [np.searchsorted(gt_u, f.gt_ids) for f in frames],
-        "tracker_ids": [np.searchsorted(pr_u, f.pr_ids) for f in frames],
-        "similarity_scores": [
-            _BaseDataset._calculate_box_ious(_xywh(f.gt_xyxy), _xywh(f.pr_xyxy), box_format="xywh")
-            for f in frames
-        ],
-    }
-    ref = trackeval.metrics.HOTA().eval_sequence(data)
+    ref = trackeval.metrics.HOTA().eval_sequence(trackeval_data(frames))
     ours = hota(frames)
     for key in ("HOTA", "DetA", "AssA", "LocA", "DetRe", "DetPr", "AssRe", "AssPr"):
         np.testing.assert_allclose(ours[f"{key}_alpha"], ref[key], atol=1e-6, err_msg=key)

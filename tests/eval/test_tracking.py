@@ -248,42 +248,19 @@ def test_combine_equals_one_long_sequence() -> None:
     assert combine_mot([])["num_gt"] == 0
 
 
-def test_combine_matches_trackeval(reference) -> None:  # type: ignore[no-untyped-def]
+def test_combine_matches_trackeval(reference, trackeval_data) -> None:  # type: ignore[no-untyped-def]
     trackeval = reference("trackeval")
-    from trackeval.datasets._base_dataset import _BaseDataset
-
-    def xywh(b: np.ndarray) -> np.ndarray:
-        return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], 1)
-
-    def data(frames: list[MotFrame]) -> dict[str, Any]:
-        gu = np.unique(np.concatenate([f.gt_ids for f in frames]))
-        pu = np.unique(np.concatenate([f.pr_ids for f in frames]))
-        return {
-            "num_gt_dets": sum(len(f.gt_ids) for f in frames),
-            "num_tracker_dets": sum(len(f.pr_ids) for f in frames),
-            "num_gt_ids": len(gu),
-            "num_tracker_ids": len(pu),
-            "gt_ids": [np.searchsorted(gu, f.gt_ids) for f in frames],
-            "tracker_ids": [np.searchsorted(pu, f.pr_ids) for f in frames],
-            "similarity_scores": [
-                _BaseDataset._calculate_box_ious(
-                    xywh(f.gt_xyxy), xywh(f.pr_xyxy), box_format="xywh"
-                )
-                for f in frames
-            ],
-        }
-
     seqs = [_frames(1, 0), _frames(4, 0)]
     metric = trackeval.metrics.HOTA()
     ref = metric.combine_sequences(
-        {str(i): metric.eval_sequence(data(s)) for i, s in enumerate(seqs)}
+        {str(i): metric.eval_sequence(trackeval_data(s)) for i, s in enumerate(seqs)}
     )
     ours = combine_mot([evaluate_mot(s) for s in seqs])
     for key in ("HOTA", "DetA", "AssA", "LocA"):
         np.testing.assert_allclose(ours[f"{key.lower()}_alpha"], ref[key], atol=1e-9, err_msg=key)
     ident = trackeval.metrics.Identity()
     ref_id = ident.combine_sequences(
-        {str(i): ident.eval_sequence(data(s)) for i, s in enumerate(seqs)}
+        {str(i): ident.eval_sequence(trackeval_data(s)) for i, s in enumerate(seqs)}
     )
     assert ours["idf1"] == pytest.approx(ref_id["IDF1"], abs=1e-9)
 

@@ -1,5 +1,5 @@
-"""touchline.tracking_meta (re-exported by touchline.io.meta): the metadata every importer
-writes, its JSON form and attack-direction inference."""
+"""touchline.tracking_meta: the metadata every importer writes and its JSON form; and
+touchline.io.meta: attack-direction inference."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from touchline.errors import DataError
-from touchline.io.meta import (
+from touchline.io.meta import infer_attack_direction
+from touchline.tracking_meta import (
     META_KEYS,
     AttackDirection,
     PeriodInfo,
     PlayerInfo,
     TeamInfo,
     TrackingMeta,
-    infer_attack_direction,
 )
 from touchline.tracks import PARQUET_METADATA_KEY, Tracks, csv_meta_path, read_tracks
 

@@ -108,16 +108,21 @@ def test_track_video_writes_everything(clip: Path, tmp_path: Path) -> None:
     assert summary.tracks > 5
 
 
-@pytest.mark.slow
-def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
-    out = tmp_path / "run"
+def _kill_at(clip: Path, out: Path, frame: int) -> None:
+    """A run killed on ``frame`` (the first pass), with checkpoints every 10 frames."""
 
-    def kill_at_23(stage: str, done: int, total: int) -> None:
-        if stage == "track" and done == 23:
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "track" and done == frame:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        track_video(clip / "clip.mp4", out, checkpoint_every=10, progress=kill_at_23)
+        track_video(clip / "clip.mp4", out, checkpoint_every=10, progress=progress)
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _kill_at(clip, out, 23)
     chunks = sorted(p.name for p in (out / PARTIAL).glob("chunk_*.npz"))
     assert chunks == ["chunk_00000000.npz", "chunk_00000010.npz"]
     assert not (out / "tracks.parquet").exists()
@@ -203,13 +208,7 @@ def test_finish_tracks_roles_make_keepers_of_player_tracks() -> None:
 
 def test_a_checkpoint_of_other_measurements_is_not_reused(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-
-    def kill_at_13(stage: str, done: int, total: int) -> None:
-        if stage == "track" and done == 13:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        track_video(clip / "clip.mp4", out, checkpoint_every=10, progress=kill_at_13)
+    _kill_at(clip, out, 13)
     assert (out / PARTIAL / "chunk_00000000.npz").exists()
     # Without calibration the saved (calibrated) measurements do not apply: start afresh.
     summary = track_video(

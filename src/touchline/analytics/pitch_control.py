@@ -218,6 +218,25 @@ def _rates(n: int, gk: int | None, rate: float, gk_rate: float, name: str) -> Fl
     return lam
 
 
+def _teams(
+    attack_xy: ArrayLike,
+    attack_vel: ArrayLike | None,
+    defence_xy: ArrayLike,
+    defence_vel: ArrayLike | None,
+    attack_gk: int | None,
+    defence_gk: int | None,
+    p: PitchControlParams,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Positions, velocities and control rates of the attack, then of the defence (each
+    keeper at its own rate; rows with a NaN position are kept)."""
+    apos, avel = _players(attack_xy, attack_vel, "attack")
+    dpos, dvel = _players(defence_xy, defence_vel, "defence")
+    gk_att = p.lambda_att if p.lambda_gk_att is None else p.lambda_gk_att
+    alam = _rates(len(apos), attack_gk, p.lambda_att, gk_att, "attack")
+    dlam = _rates(len(dpos), defence_gk, p.lambda_def, p.lambda_gk, "defence")
+    return apos, avel, alam, dpos, dvel, dlam
+
+
 def _ball(ball_xy: ArrayLike | None) -> FloatArray | None:
     if ball_xy is None:
         return None
@@ -268,11 +287,9 @@ def pitch_control(
     p = params or PitchControlParams()
     xs, ys = grid_centres(grid, pitch)
     nx, ny = xs.size, ys.size
-    apos, avel = _players(attack_xy, attack_vel, "attack")
-    dpos, dvel = _players(defence_xy, defence_vel, "defence")
-    gk_att = p.lambda_att if p.lambda_gk_att is None else p.lambda_gk_att
-    alam = _rates(len(apos), attack_gk, p.lambda_att, gk_att, "attack")
-    dlam = _rates(len(dpos), defence_gk, p.lambda_def, p.lambda_gk, "defence")
+    apos, avel, alam, dpos, dvel, dlam = _teams(
+        attack_xy, attack_vel, defence_xy, defence_vel, attack_gk, defence_gk, p
+    )
     aok, dok = np.isfinite(apos).all(axis=1), np.isfinite(dpos).all(axis=1)
     apos, avel, alam = apos[aok], avel[aok], alam[aok]
     dpos, dvel, dlam = dpos[dok], dvel[dok], dlam[dok]
@@ -600,11 +617,9 @@ def pitch_control_reference(
     """
     p = params or PitchControlParams()
     xs, ys = grid_centres(grid, pitch)
-    apos, avel = _players(attack_xy, attack_vel, "attack")
-    dpos, dvel = _players(defence_xy, defence_vel, "defence")
-    gk_att = p.lambda_att if p.lambda_gk_att is None else p.lambda_gk_att
-    alam = _rates(len(apos), attack_gk, p.lambda_att, gk_att, "attack")
-    dlam = _rates(len(dpos), defence_gk, p.lambda_def, p.lambda_gk, "defence")
+    apos, avel, alam, dpos, dvel, dlam = _teams(
+        attack_xy, attack_vel, defence_xy, defence_vel, attack_gk, defence_gk, p
+    )
     attackers = [
         _RefPlayer(apos[i], avel[i], float(alam[i]), p.lambda_def, p)
         for i in range(len(apos))

@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -122,8 +122,41 @@ def _merge_data(parts: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarr
     return {k: np.concatenate([p[k] for p in parts]) for k in sorted(keys)}
 
 
+class _Rows:
+    """Row-aligned arrays (the fields named by ``_columns``, in constructor order) and ``data``:
+    what :class:`Moves` and :class:`Shots` share (row count, selection, concatenation)."""
+
+    _columns: ClassVar[tuple[str, ...]]
+    data: dict[str, np.ndarray]
+
+    if TYPE_CHECKING:
+
+        def __init__(self, *fields: Any) -> None: ...
+
+        @classmethod
+        def empty(cls) -> Self: ...
+
+    def __len__(self) -> int:
+        return len(getattr(self, self._columns[0]))
+
+    def __getitem__(self, index: Any) -> Self:
+        """Rows selected by a mask, slice or index array, every field sliced alike."""
+        idx = np.arange(len(self))[index]
+        columns = [getattr(self, c)[idx] for c in self._columns]
+        return type(self)(*columns, {k: v[idx] for k, v in self.data.items()})
+
+    @classmethod
+    def merge(cls, parts: Iterable[Self]) -> Self:
+        """All rows of ``parts`` in order; ``data`` keeps the keys every part has."""
+        ps = list(parts)
+        if not ps:
+            return cls.empty()
+        columns = [np.concatenate([getattr(p, c) for p in ps]) for c in cls._columns]
+        return cls(*columns, _merge_data([p.data for p in ps]))
+
+
 @dataclass(frozen=True, eq=False)
-class Moves:
+class Moves(_Rows):
     """Ball moves (passes, carries, dribbles): where each started and ended, and if it succeeded.
 
     Attributes:
@@ -137,6 +170,8 @@ class Moves:
     >>> len(m), m[m.success].data["kind"].tolist(), len(Moves.merge([m, m]))
     (2, ['pass'], 4)
     """
+
+    _columns: ClassVar[tuple[str, ...]] = ("start", "end", "success")
 
     start: FloatArray
     end: FloatArray
@@ -153,40 +188,14 @@ class Moves:
         object.__setattr__(self, "success", _flags(self.success, n, "Moves.success"))
         object.__setattr__(self, "data", _data(self.data, n, "Moves"))
 
-    def __len__(self) -> int:
-        return len(self.start)
-
-    def __getitem__(self, index: Any) -> Moves:
-        """Rows selected by a mask, slice or index array, every field sliced alike."""
-        idx = np.arange(len(self))[index]
-        return Moves(
-            self.start[idx],
-            self.end[idx],
-            self.success[idx],
-            {k: v[idx] for k, v in self.data.items()},
-        )
-
     @classmethod
     def empty(cls) -> Moves:
         """No moves."""
         return cls(np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, dtype=bool))
 
-    @classmethod
-    def merge(cls, parts: Iterable[Moves]) -> Moves:
-        """All rows of ``parts`` in order; ``data`` keeps the keys every part has."""
-        ps = list(parts)
-        if not ps:
-            return cls.empty()
-        return cls(
-            np.concatenate([p.start for p in ps]),
-            np.concatenate([p.end for p in ps]),
-            np.concatenate([p.success for p in ps]),
-            _merge_data([p.data for p in ps]),
-        )
-
 
 @dataclass(frozen=True, eq=False)
-class Shots:
+class Shots(_Rows):
     """Shots: where each was taken from and whether it was a goal.
 
     Attributes:
@@ -199,6 +208,8 @@ class Shots:
     (2, [[94.0, 34.0]], 2)
     """
 
+    _columns: ClassVar[tuple[str, ...]] = ("xy", "goal")
+
     xy: FloatArray
     goal: BoolArray
     data: dict[str, np.ndarray] = field(default_factory=dict)
@@ -209,30 +220,10 @@ class Shots:
         object.__setattr__(self, "goal", _flags(self.goal, len(xy), "Shots.goal"))
         object.__setattr__(self, "data", _data(self.data, len(xy), "Shots"))
 
-    def __len__(self) -> int:
-        return len(self.xy)
-
-    def __getitem__(self, index: Any) -> Shots:
-        """Rows selected by a mask, slice or index array, every field sliced alike."""
-        idx = np.arange(len(self))[index]
-        return Shots(self.xy[idx], self.goal[idx], {k: v[idx] for k, v in self.data.items()})
-
     @classmethod
     def empty(cls) -> Shots:
         """No shots."""
         return cls(np.zeros((0, 2)), np.zeros(0, dtype=bool))
-
-    @classmethod
-    def merge(cls, parts: Iterable[Shots]) -> Shots:
-        """All rows of ``parts`` in order; ``data`` keeps the keys every part has."""
-        ps = list(parts)
-        if not ps:
-            return cls.empty()
-        return cls(
-            np.concatenate([p.xy for p in ps]),
-            np.concatenate([p.goal for p in ps]),
-            _merge_data([p.data for p in ps]),
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ import math
 import re
 import struct
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,18 +181,24 @@ def _header_size(head: bytes, f: Any) -> tuple[int, int] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _strip_comment(line: str) -> str:
-    """Drop a YAML ``# comment`` (a ``#`` at the start or after a space, outside quotes)."""
+def _find_unquoted(text: str, char: str, ok: Callable[[int], bool]) -> int:
+    """Index of the first ``char`` outside quotes at which ``ok(index)`` holds, else -1."""
     quote = ""
-    for i, c in enumerate(line):
+    for i, c in enumerate(text):
         if quote:
             if c == quote:
                 quote = ""
         elif c in "'\"":
             quote = c
-        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i].rstrip()
-    return line.rstrip()
+        elif c == char and ok(i):
+            return i
+    return -1
+
+
+def _strip_comment(line: str) -> str:
+    """Drop a YAML ``# comment`` (a ``#`` at the start or after a space, outside quotes)."""
+    i = _find_unquoted(line, "#", lambda i: i == 0 or line[i - 1] in " \t")
+    return (line if i < 0 else line[:i]).rstrip()
 
 
 def _scalar(text: str, where: str) -> str:
@@ -239,16 +245,10 @@ def _split_flow(body: str, where: str) -> list[str]:
 
 def _key_value(text: str, where: str) -> tuple[str, str]:
     """Split ``key: value`` at the first ``:`` outside quotes."""
-    quote = ""
-    for i, c in enumerate(text):
-        if quote:
-            if c == quote:
-                quote = ""
-        elif c in "'\"":
-            quote = c
-        elif c == ":" and (i + 1 == len(text) or text[i + 1] in " \t"):
-            return _scalar(text[:i], where), text[i + 1 :].strip()
-    raise DataError(f"{where}: expected 'key: value', got {text!r}")
+    i = _find_unquoted(text, ":", lambda i: i + 1 == len(text) or text[i + 1] in " \t")
+    if i < 0:
+        raise DataError(f"{where}: expected 'key: value', got {text!r}")
+    return _scalar(text[:i], where), text[i + 1 :].strip()
 
 
 def _names_from_dict(entries: Sequence[tuple[str, str]], where: str) -> list[str]:
@@ -583,6 +583,19 @@ def _coco_int(value: Any, where: str) -> int:
     return value
 
 
+def _coco_entry(
+    entry: Any, where: str, kind: str, key: str, seen: Mapping[int, Any]
+) -> tuple[int, str]:
+    """The ``id`` (not yet in ``seen``) and the string ``key`` of a COCO ``kind`` entry."""
+    eid = _coco_int(_get(entry, "id", where), f"{where}.id")
+    value = _get(entry, key, where)
+    if not isinstance(value, str):
+        raise DataError(f"{where}.{key}: expected a string, got {value!r}")
+    if eid in seen:
+        raise DataError(f"{where}: {kind} id {eid} appears twice")
+    return eid, value
+
+
 def read_coco(json_path: str | Path, images_dir: str | Path | None = None) -> list[DetectionSample]:
     """Samples of a COCO detection file, in the order of its ``images`` list.
 
@@ -622,13 +635,7 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None) -> li
 
     cats: dict[int, str] = {}
     for k, c in enumerate(raw_cats):
-        where = f"{path}: categories[{k}]"
-        cid = _coco_int(_get(c, "id", where), f"{where}.id")
-        name = _get(c, "name", where)
-        if not isinstance(name, str):
-            raise DataError(f"{where}.name: expected a string, got {name!r}")
-        if cid in cats:
-            raise DataError(f"{where}: category id {cid} appears twice")
+        cid, name = _coco_entry(c, f"{path}: categories[{k}]", "category", "name", cats)
         cats[cid] = name
     cat_ids = sorted(cats)
     class_of = {cid: k for k, cid in enumerate(cat_ids)}
@@ -638,12 +645,7 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None) -> li
     info: dict[int, tuple[Path, tuple[int, int]]] = {}
     for k, im in enumerate(raw_images):
         where = f"{path}: images[{k}]"
-        iid = _coco_int(_get(im, "id", where), f"{where}.id")
-        file_name = _get(im, "file_name", where)
-        if not isinstance(file_name, str):
-            raise DataError(f"{where}.file_name: expected a string, got {file_name!r}")
-        if iid in info:
-            raise DataError(f"{where}: image id {iid} appears twice")
+        iid, file_name = _coco_entry(im, where, "image", "file_name", info)
         image = folder / file_name
         if "width" in im or "height" in im:
             size = as_image_size((im.get("width"), im.get("height")), f"{where} (width, height)")

@@ -100,6 +100,14 @@ def _matrix(H: ArrayLike) -> F64 | None:
     return M / scale
 
 
+def _matrices(H_pred: ArrayLike, H_gt: ArrayLike) -> tuple[F64 | None, F64]:
+    """Both homographies through :func:`_matrix`; ``ValueError`` when ``H_gt`` is not one."""
+    G = _matrix(H_gt)
+    if G is None:
+        raise ValueError("H_gt is not a finite invertible 3x3 matrix")
+    return _matrix(H_pred), G
+
+
 def _key(pitch_size: ArrayLike) -> tuple[float, float]:
     a, b = np.asarray(pitch_size, dtype=np.float64).reshape(2)
     if not (a > 0 and b > 0):
@@ -255,10 +263,7 @@ def iou_part(
     >>> round(iou_part(shifted, half, (525, 680), resolution=0.25), 6) == round(51.5 / 53.5, 6)
     True
     """
-    G = _matrix(H_gt)
-    if G is None:
-        raise ValueError("H_gt is not a finite invertible 3x3 matrix")
-    P = _matrix(H_pred)
+    P, G = _matrices(H_pred, H_gt)
     if P is None:
         return 0.0
     size = (int(image_size[0]), int(image_size[1]))
@@ -326,10 +331,7 @@ def iou_whole(
     >>> round(iou_whole(np.diag([2.0, 2.0, 1.0]), H, resolution=0.25), 6)
     0.25
     """
-    G = _matrix(H_gt)
-    if G is None:
-        raise ValueError("H_gt is not a finite invertible 3x3 matrix")
-    P = _matrix(H_pred)
+    P, G = _matrices(H_pred, H_gt)
     if P is None:
         return 0.0
     length, width = key = _key(pitch_size)

@@ -34,7 +34,8 @@ from touchline.errors import DataError
 from touchline.io.cdf import CdfFiles, cdf_meta_path, read_cdf, validate_cdf, write_cdf
 from touchline.io.kloppy_io import KLOPPY_PROVIDERS, from_kloppy, load_tracking, to_kloppy
 from touchline.io.lastrow import LASTROW_COLUMNS, read_lastrow
-from touchline.io.meta import META_KEYS, AttackDirection, TrackingMeta, infer_attack_direction
+from touchline.io.meta import infer_attack_direction
+from touchline.tracking_meta import META_KEYS, AttackDirection, TrackingMeta
 from touchline.tracks import Tracks, read_tracks
 
 __all__ = [

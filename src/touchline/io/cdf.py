@@ -56,15 +56,9 @@ from touchline.io._common import (
     period_of_rows,
     utc_iso,
 )
-from touchline.io.meta import (
-    AttackDirection,
-    PeriodInfo,
-    PlayerInfo,
-    TeamInfo,
-    TrackingMeta,
-    infer_attack_direction,
-)
+from touchline.io.meta import infer_attack_direction
 from touchline.pitch import Pitch, convert
+from touchline.tracking_meta import AttackDirection, PeriodInfo, PlayerInfo, TeamInfo, TrackingMeta
 from touchline.tracks import Tracks
 from touchline.utils.files import atomic_path
 
@@ -527,7 +521,7 @@ def read_cdf(
         Tracks with ``frame`` the CDF ``frame_id``, ``time`` in seconds from the meta data's
         ``kickoff_time`` (else from the first frame), the ball as track 0, players 1.. (home
         team first, in the order of the meta data), officials after them, the ``period`` and
-        ``pitch_z`` columns and the metadata of :mod:`touchline.io.meta`.
+        ``pitch_z`` columns and the metadata of :mod:`touchline.tracking_meta`.
 
     Raises:
         DataError: naming the file and line: missing file, a line that is not JSON or lacks a

@@ -42,15 +42,9 @@ import pandas as pd
 
 from touchline.errors import DataError, DependencyError
 from touchline.io._common import BALL_TRACK_ID, build_tracks, period_of_rows, utc_iso
-from touchline.io.meta import (
-    AttackDirection,
-    PeriodInfo,
-    PlayerInfo,
-    TeamInfo,
-    TrackingMeta,
-    infer_attack_direction,
-)
+from touchline.io.meta import infer_attack_direction
 from touchline.pitch import Pitch, convert
+from touchline.tracking_meta import AttackDirection, PeriodInfo, PlayerInfo, TeamInfo, TrackingMeta
 from touchline.tracks import Tracks
 
 __all__ = ["KLOPPY_PROVIDERS", "from_kloppy", "load_tracking", "to_kloppy"]
@@ -227,7 +221,7 @@ def from_kloppy(dataset: Any, *, pitch: tuple[float, float] | None = None) -> Tr
     Returns:
         Tracks in touchline metres with ``fps`` the dataset's frame rate, the extra columns
         ``period`` and ``pitch_z`` (the ball height in metres) and the metadata of
-        :mod:`touchline.io.meta`. Objects without coordinates in a frame get no row.
+        :mod:`touchline.tracking_meta`. Objects without coordinates in a frame get no row.
 
     Raises:
         DataError: not a tracking dataset, a pitch size that cannot be known, an orientation

@@ -7,7 +7,7 @@ bgcolor``, 20 frames per second. ``x`` and ``y`` are in the ``"lastrow"`` coordi
 without a team (id 0 in every published file); ``team`` is ``"attack"`` (the side that scores)
 or ``"defense"``; ``player_num`` is the shirt number when the author knew it.
 
-Mapping to the tracks table (see :mod:`touchline.io.meta` for the metadata):
+Mapping to the tracks table (see :mod:`touchline.tracking_meta` for the metadata):
 
 * the ball becomes track 0, class ``"ball"``, team -1;
 * attackers become team 0 and defenders team 1, with track ids 1.. in that order (ascending
@@ -30,15 +30,9 @@ import pandas as pd
 
 from touchline.errors import DataError
 from touchline.io._common import BALL_TRACK_ID, build_tracks, existing_file
-from touchline.io.meta import (
-    AttackDirection,
-    PeriodInfo,
-    PlayerInfo,
-    TeamInfo,
-    TrackingMeta,
-    infer_attack_direction,
-)
+from touchline.io.meta import infer_attack_direction
 from touchline.pitch import Pitch, convert
+from touchline.tracking_meta import AttackDirection, PeriodInfo, PlayerInfo, TeamInfo, TrackingMeta
 from touchline.tracks import Tracks
 
 __all__ = ["LASTROW_COLUMNS", "LASTROW_TEAMS", "read_lastrow"]
@@ -71,7 +65,7 @@ def read_lastrow(
 
     Returns:
         Tracks with ``time = frame / fps``, one period, the columns ``period`` and ``pitch_z``
-        and the metadata of :mod:`touchline.io.meta` (``source`` ``"lastrow"``, ``match_id`` the
+        and the metadata of :mod:`touchline.tracking_meta` (``source`` ``"lastrow"``, ``match_id`` the
         file stem, teams ``"attack"``/``"defense"``, ``players[..]["provider_id"]`` the LastRow
         id, ``jersey`` from ``player_num``).
 

@@ -1,8 +1,8 @@
-"""The tracking metadata every importer of :mod:`touchline.io` writes, and attack-direction
-inference from positions.
+"""Attack-direction inference from positions, and the conventions of the tables the importers
+of :mod:`touchline.io` build.
 
-The metadata is a :class:`~touchline.tracking_meta.TrackingMeta` (``Tracks.meta``; its layout
-is documented in :mod:`touchline.tracking_meta`, whose names are re-exported here).
+The metadata every importer writes is a :class:`~touchline.tracking_meta.TrackingMeta`
+(``Tracks.meta``; its layout is documented in :mod:`touchline.tracking_meta`).
 
 Conventions of the tables the importers build: track 0 is the ball (class ``"ball"``, team -1);
 team 0 is the home team (the attacking side for LastRow) and team 1 the away (defending) side;
@@ -18,24 +18,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from touchline.tracking_meta import (
-    META_KEYS,
-    AttackDirection,
-    PeriodInfo,
-    PlayerInfo,
-    TeamInfo,
-    TrackingMeta,
-)
+from touchline.tracking_meta import AttackDirection
 
-__all__ = [
-    "META_KEYS",
-    "AttackDirection",
-    "PeriodInfo",
-    "PlayerInfo",
-    "TeamInfo",
-    "TrackingMeta",
-    "infer_attack_direction",
-]
+__all__ = ["infer_attack_direction"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ __all__ = ["DetectResult", "detect_path", "detections_table", "read_detections_t
 Progress = Callable[[str, int, int], None]
 COLUMNS = ("frame", "time", "image", "x1", "y1", "x2", "y2", "confidence", "class_id", "class_name")
 PARTIAL = ".detect-partial"
+_DET_COLUMNS = list(COLUMNS[3:])  # Detections.to_columns, with _FILL for fields that are None
+_FILL = {"confidence": np.nan, "class_id": -1, "class_name": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -72,31 +74,22 @@ def detections_table(items: list[tuple[int, float, str, Detections]]) -> pd.Data
        frame class_name  confidence
     0      5       ball         0.9
     """
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
-    for frame, t, name, d in items:
-        n = len(d)
-        if n == 0:
-            continue
-        cols["frame"].append(np.full(n, frame, np.int64))
-        cols["time"].append(np.full(n, t, np.float64))
-        cols["image"].append(np.full(n, name, object))
-        for j, c in enumerate(("x1", "y1", "x2", "y2")):
-            cols[c].append(d.xyxy[:, j])
-        conf = d.confidence if d.confidence is not None else np.full(n, np.nan, np.float32)
-        cols["confidence"].append(conf.astype(np.float32))
-        cid = d.class_id if d.class_id is not None else np.full(n, -1, np.int64)
-        cols["class_id"].append(cid.astype(np.int16))
-        names = d.class_name if d.class_id is not None else np.full(n, "unknown")
-        cols["class_name"].append(names.astype(object))
-    dtypes = {
-        "frame": np.int64, "time": np.float64, "image": object, "x1": np.float32,
-        "y1": np.float32, "x2": np.float32, "y2": np.float32, "confidence": np.float32,
-        "class_id": np.int16, "class_name": object,
-    }  # fmt: skip
+    dets = [d for *_, d in items]
+    n = [len(d) for d in dets]
+    cols = Detections.concat_columns(dets, _DET_COLUMNS, _FILL)
+    unknown = (cols["class_id"] >= 0) & pd.isna(cols["class_name"])
+    if unknown.any():
+        raise DataError(
+            f"detector returned class id {int(cols['class_id'][unknown][0])}, which is not one "
+            "of its class names"
+        )
     return pd.DataFrame(
         {
-            c: (np.concatenate(v) if v else np.empty(0, dtypes[c])).astype(dtypes[c])
-            for c, v in cols.items()
+            "frame": np.repeat(np.array([f for f, *_ in items], np.int64), n),
+            "time": np.repeat(np.array([t for _, t, *_ in items], np.float64), n),
+            "image": np.repeat(np.array([name for *_, name, _ in items], object), n),
+            **cols,
+            "class_id": cols["class_id"].astype(np.int16),
         }
     )
 
@@ -112,15 +105,6 @@ def read_detections_table(path: str | Path) -> pd.DataFrame:
     if missing:
         raise DataError(f"{p}: not a detections table, missing columns {missing}")
     return df
-
-
-def _frame_detections(df: pd.DataFrame, class_names: tuple[str, ...]) -> Detections:
-    return Detections(
-        xyxy=df[["x1", "y1", "x2", "y2"]].to_numpy(np.float32),
-        confidence=df["confidence"].to_numpy(np.float32),
-        class_id=df["class_id"].to_numpy(np.int64),
-        class_names=class_names,
-    )
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -163,7 +147,7 @@ def detect_path(
     items: list[tuple[int, float, str, Detections]] = []
     frames: list[dict[str, Any]] = []
     names = det.class_names
-    prev_groups = {int(k): g for k, g in done.groupby("frame")} if len(done) else {}
+    prev_groups = {int(k): g for k, g in done.groupby("frame")[_DET_COLUMNS]} if len(done) else {}
     n_total = info.frame_count or 0
     t0 = time.perf_counter()
     render_seconds = 0.0
@@ -172,7 +156,7 @@ def detect_path(
             name = "" if is_video else file_names[min(k, len(file_names) - 1)]
             if fr.index <= done_until:
                 g = prev_groups.get(fr.index)
-                d = _frame_detections(g, names) if g is not None else Detections.empty(names)
+                d = Detections.empty(names) if g is None else Detections.from_columns(g, names)
             else:
                 d = det.detect(fr.image)
             items.append((fr.index, fr.time, name, d))
@@ -199,21 +183,10 @@ def detect_path(
     table = detections_table(items)
     write_bytes_atomic(out / "detections.parquet", _parquet_bytes(table))
     per_frame = []
-    for (_, _, _, d), rec in zip(items, frames, strict=True):
-        per_frame.append(
-            rec
-            | {
-                "boxes": [
-                    [*(round(float(v), 2) for v in b), round(float(s), 4), str(c)]
-                    for b, s, c in zip(
-                        d.xyxy,
-                        d.confidence if d.confidence is not None else [],
-                        d.class_name if len(d) else [],
-                        strict=True,
-                    )
-                ]
-            }
-        )
+    for (*_, d), rec in zip(items, frames, strict=True):
+        rows = zip(*d.to_columns(_DET_COLUMNS, _FILL).values(), strict=True)
+        boxes = [[*(round(float(v), 2) for v in b), round(float(s), 4), k] for *b, s, _, k in rows]
+        per_frame.append(rec | {"boxes": boxes})
     doc = {
         "source": str(src),
         "kind": info.kind,

@@ -46,6 +46,7 @@ __all__ = ["TrackResult", "track_video"]
 Progress = Callable[[str, int, int], None]
 PARTIAL = ".track-partial"
 _STATUSES = [s.value for s in CalibrationStatus]
+_DETECTION_KEYS = ("xyxy", "confidence", "class_id", "embedding")  # Detections.to_columns
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,10 @@ class TrackResult(JsonResult):
 def _chunk_bytes(frames: list[tuple[int, float, Measurement]]) -> bytes:
     import io
 
-    n_det = np.array([len(m.detections) for _, _, m in frames], np.int64)
     dets = [m.detections for _, _, m in frames]
     dim = next((d.embedding.shape[1] for d in dets if d.embedding is not None and len(d)), 0)
-
-    def cat(get: Callable[[Detections], np.ndarray], shape: tuple[int, ...], dtype: Any) -> Any:
-        parts = [get(d) for d in dets if len(d)]
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
-
+    fill = {"confidence": 1.0, "class_id": 0, "embedding": np.zeros(dim)}
+    columns: dict[str, Any] = Detections.concat_columns(dets, _DETECTION_KEYS, fill)
     H = np.full((len(frames), 3, 3), np.nan)
     G = np.full((len(frames), 3, 3), np.nan)
     for i, (_, _, m) in enumerate(frames):
@@ -100,21 +97,8 @@ def _chunk_bytes(frames: list[tuple[int, float, Measurement]]) -> bytes:
         buf,
         frame=np.array([f for f, _, _ in frames], np.int64),
         time=np.array([t for _, t, _ in frames], np.float64),
-        n_det=n_det,
-        xyxy=cat(lambda d: d.xyxy, (0, 4), np.float32),
-        confidence=cat(
-            lambda d: d.confidence if d.confidence is not None else np.ones(len(d)),
-            (0,),
-            np.float32,
-        ),
-        class_id=cat(
-            lambda d: d.class_id if d.class_id is not None else np.zeros(len(d)), (0,), np.int64
-        ),
-        embedding=cat(
-            lambda d: d.embedding if d.embedding is not None else np.zeros((len(d), dim)),
-            (0, dim),
-            np.float32,
-        ),
+        n_det=np.array([len(d) for d in dets], np.int64),
+        **columns,
         H=H,
         calib_confidence=np.array([m.calibration.confidence for _, _, m in frames]),
         status=np.array([_STATUSES.index(m.calibration.status.value) for _, _, m in frames]),
@@ -131,18 +115,12 @@ def _read_chunk(
     path: Path, class_names: tuple[str, ...]
 ) -> Iterator[tuple[int, float, Measurement]]:
     z = np.load(path)
+    cols = {k: z[k] for k in _DETECTION_KEYS if k != "embedding" or z[k].shape[1]}
     ends = np.cumsum(z["n_det"])
     starts = ends - z["n_det"]
     for i in range(len(z["frame"])):
         a, b = int(starts[i]), int(ends[i])
-        emb = z["embedding"][a:b]
-        dets = Detections(
-            xyxy=z["xyxy"][a:b],
-            confidence=z["confidence"][a:b],
-            class_id=z["class_id"][a:b],
-            embedding=emb if emb.shape[1] else None,
-            class_names=class_names,
-        )
+        dets = Detections.from_columns({k: v[a:b] for k, v in cols.items()}, class_names)
         H = z["H"][i]
         w, h = (int(v) for v in z["image_size"][i])
         cal = Calibration(

@@ -181,52 +181,52 @@ def extract_crops(
     return written
 
 
+def _ls_result(
+    rid: str, kind: str, from_name: str, size: tuple[int, int], value: dict[str, Any]
+) -> dict[str, Any]:
+    """One Label Studio result of the image control (``value`` in percent of ``size``)."""
+    w, h = size
+    return {
+        "id": rid,
+        "type": kind,
+        "from_name": from_name,
+        "to_name": "image",
+        "original_width": w,
+        "original_height": h,
+        "value": value,
+    }
+
+
 def _ls_results(ann: Sequence[PreAnnotation], size: tuple[int, int]) -> list[dict[str, Any]]:
     w, h = size
     results: list[dict[str, Any]] = []
     for k, a in enumerate(ann):
         if a.box is not None:
             x1, y1, x2, y2 = a.box
-            results.append(
-                {
-                    "id": f"b{k}",
-                    "type": "rectanglelabels",
-                    "from_name": "label",
-                    "to_name": "image",
-                    "original_width": w,
-                    "original_height": h,
-                    "value": {
-                        "x": 100.0 * x1 / w,
-                        "y": 100.0 * y1 / h,
-                        "width": 100.0 * (x2 - x1) / w,
-                        "height": 100.0 * (y2 - y1) / h,
-                        "rotation": 0,
-                        "rectanglelabels": [a.label],
-                    },
-                    **({"score": float(a.score)} if a.score is not None else {}),
-                }
-            )
+            box = {
+                "x": 100.0 * x1 / w,
+                "y": 100.0 * y1 / h,
+                "width": 100.0 * (x2 - x1) / w,
+                "height": 100.0 * (y2 - y1) / h,
+                "rotation": 0,
+                "rectanglelabels": [a.label],
+            }
+            result = _ls_result(f"b{k}", "rectanglelabels", "label", size, box)
+            if a.score is not None:
+                result["score"] = float(a.score)
+            results.append(result)
         if a.keypoints is not None:
             names = list(a.keypoint_names or [f"kp{j}" for j in range(len(a.keypoints))])
             for j, (x, y, v) in enumerate(np.asarray(a.keypoints, dtype=float)):
                 if v <= 0:
                     continue
-                results.append(
-                    {
-                        "id": f"k{k}_{j}",
-                        "type": "keypointlabels",
-                        "from_name": "keypoint",
-                        "to_name": "image",
-                        "original_width": w,
-                        "original_height": h,
-                        "value": {
-                            "x": 100.0 * x / w,
-                            "y": 100.0 * y / h,
-                            "width": 0.5,
-                            "keypointlabels": [names[j]],
-                        },
-                    }
-                )
+                point = {
+                    "x": 100.0 * x / w,
+                    "y": 100.0 * y / h,
+                    "width": 0.5,
+                    "keypointlabels": [names[j]],
+                }
+                results.append(_ls_result(f"k{k}_{j}", "keypointlabels", "keypoint", size, point))
     return results
 
 

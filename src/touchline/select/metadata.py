@@ -54,7 +54,7 @@ from typing import Any, Literal
 
 from touchline.errors import DataError
 from touchline.select.inputs import VIDEO_EXTENSIONS, _is_video_frame, _open_root, _read_json
-from touchline.select.predictions import _no_such_sample, prediction_file_name
+from touchline.select.predictions import _no_such_sample, _required_json, prediction_file_name
 from touchline.select.types import Sample, parse_video_frame_name
 
 __all__ = [
@@ -214,13 +214,13 @@ def read_metadata_schema(metadata_dir: str | os.PathLike[str]) -> list[MetadataF
     >>> shutil.rmtree(d)
     """
     root = _open_root(metadata_dir)
-    if not root.is_file("schema.json"):
-        raise DataError(
-            f"{root.where('schema.json')}: missing: a metadata folder needs a schema.json listing "
-            "its fields (name, path, defaultValue, valueDataType)"
-        )
+    raw = _required_json(
+        root,
+        "schema.json",
+        "a metadata folder needs a schema.json listing its fields "
+        "(name, path, defaultValue, valueDataType)",
+    )
     where = root.where("schema.json")
-    raw = _read_json(root, "schema.json")
     if not isinstance(raw, list):
         raise DataError(f"{where}: must be a JSON list of field entries")
     fields = [MetadataField.from_json(e, where=f"{where}: entry {i}") for i, e in enumerate(raw)]

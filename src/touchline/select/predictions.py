@@ -247,6 +247,13 @@ def _category(raw: Any, where: str) -> Category:
     return Category(int(cid), name, None if names is None else tuple(names), skeleton)
 
 
+def _required_json(root: _Root, rel: str, needed: str) -> Any:
+    """The JSON of ``rel`` in ``root``; DataError ``missing: {needed}`` when it is not there."""
+    if not root.is_file(rel):
+        raise DataError(f"{root.where(rel)}: missing: {needed}")
+    return _read_json(root, rel)
+
+
 def read_task(predictions_dir: str | os.PathLike[str], name: str) -> Task:
     """Read one task's ``schema.json``.
 
@@ -262,12 +269,12 @@ def read_task(predictions_dir: str | os.PathLike[str], name: str) -> Task:
     """
     root = _open_root(predictions_dir)
     rel = f"{name}/schema.json"
-    if not root.is_file(rel):
-        raise DataError(
-            f"{root.where(rel)}: missing: every task listed in tasks.json needs a schema.json "
-            "with 'task_type' and 'categories'"
-        )
-    return Task.from_schema(name, _read_json(root, rel), where=root.where(rel))
+    raw = _required_json(
+        root,
+        rel,
+        "every task listed in tasks.json needs a schema.json with 'task_type' and 'categories'",
+    )
+    return Task.from_schema(name, raw, where=root.where(rel))
 
 
 def read_tasks(predictions_dir: str | os.PathLike[str]) -> list[Task]:
@@ -284,12 +291,11 @@ def read_tasks(predictions_dir: str | os.PathLike[str]) -> list[Task]:
     >>> shutil.rmtree(d)
     """
     root = _open_root(predictions_dir)
-    if not root.is_file("tasks.json"):
-        raise DataError(
-            f"{root.where('tasks.json')}: missing: the predictions folder needs a tasks.json "
-            'listing its task folders, e.g. ["my_task"]'
-        )
-    names = _read_json(root, "tasks.json")
+    names = _required_json(
+        root,
+        "tasks.json",
+        'the predictions folder needs a tasks.json listing its task folders, e.g. ["my_task"]',
+    )
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
         raise DataError(f"{root.where('tasks.json')}: must be a JSON list of task names")
     duplicates = sorted({n for n in names if names.count(n) > 1})

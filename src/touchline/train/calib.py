@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchline.calib.keypoints import MODEL_KEYPOINTS, MODEL_LINES, decode_heatmaps
-from touchline.data import CALIBRATION_TRAINING_SETS, shared_data_dir
+from touchline.data import CALIBRATION_TRAINING_SETS
 from touchline.datasets.yolo_pose import fit_label_homography, fix_near_far, read_split
 from touchline.errors import DataError, DependencyError
 from touchline.geometry.homography import (
@@ -59,9 +59,12 @@ from touchline.train.common import (
     ResBlock,
     cbr,
     cosine_lr,
-    ema_update,
+    ema_and_optimiser,
     export_onnx_program,
+    optimise,
     save_atomic,
+    shared_root,
+    start_training,
     to_tensor,
 )
 
@@ -626,12 +629,8 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
     """Train (resuming from ``out/checkpoint.pt`` when present), export the final EMA weights to
     ``calib.onnx`` + ``calib.json``."""
     _check_sources(cfg)
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    cv2.setNumThreads(1)
-    root = data_root or shared_data_dir()
-    if root is None:
-        raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+    start_training(cfg.seed, cfg.threads)
+    root = shared_root(data_root)
     t0 = time.time()
     kp_root = root / "pitch_keypoints"
     real = [load_real(kp_root / src, log=log) for src in cfg.real]
@@ -650,10 +649,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
         state = torch.load(cfg.init, map_location="cpu")
         model.load_state_dict(state.get("ema", state) if isinstance(state, dict) else state)
         log(f"initialised from {cfg.init}")
-    ema.load_state_dict(model.state_dict())
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = ema_and_optimiser(model, ema, cfg.lr, cfg.weight_decay)
     total = sum(p[2] for p in cfg.phases)
     step, history = 0, []
     ckpt = out / "checkpoint.pt"
@@ -702,19 +698,14 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
             ph = int(np.searchsorted(bounds, step, side="right"))
             w, h, _ = cfg.phases[ph]
             lr = cosine_lr(cfg.lr, step, total, cfg.warmup)
-            for g in opt.param_groups:
-                g["lr"] = lr
             assert ahead is not None
             b = ahead.result()
             ahead = pool.submit(make_batch, step + 1) if step + 1 < total else None
             maps, direct = model(b.images)
             losses = _loss(maps, direct, b, nk, nl)
-            loss = sum(losses.values())
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[union-attr]
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            ema_update(ema, model, step, cfg.ema)
+            optimise(
+                model, ema, opt, losses, lr=lr, step=step, ema_decay=cfg.ema, max_grad_norm=5.0
+            )
             step += 1
             if step % 50 == 0:
                 log(

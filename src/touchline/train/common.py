@@ -1,5 +1,6 @@
 """Building blocks shared by the training scripts (torch, CPU): layers, input tensors, the
-learning-rate schedule, weight averaging, atomic checkpoints and ONNX export."""
+learning-rate schedule, the start of a run, the optimisation step, weight averaging, atomic
+checkpoints and ONNX export."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
-from touchline.errors import DependencyError
+from touchline.data import shared_data_dir
+from touchline.errors import DataError, DependencyError
 
 try:
     import torch
@@ -25,9 +28,13 @@ __all__ = [
     "ResBlock",
     "cbr",
     "cosine_lr",
+    "ema_and_optimiser",
     "ema_update",
     "export_onnx_program",
+    "optimise",
     "save_atomic",
+    "shared_root",
+    "start_training",
     "to_tensor",
 ]
 
@@ -92,6 +99,54 @@ def ema_update(ema: nn.Module, model: nn.Module, step: int, decay: float) -> Non
             pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         else:
             pe.copy_(pm)
+
+
+def start_training(seed: int, threads: int) -> None:
+    """Seed torch, give it ``threads`` threads and keep OpenCV on one."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(1)
+
+
+def shared_root(data_root: Path | None) -> Path:
+    """``data_root``, else the shared data folder (``DataError`` when it is not found)."""
+    root = data_root or shared_data_dir()
+    if root is None:
+        raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+    return root
+
+
+def ema_and_optimiser(
+    model: nn.Module, ema: nn.Module, lr: float, weight_decay: float
+) -> torch.optim.AdamW:
+    """Start ``ema`` as a frozen copy of ``model``; return the AdamW optimiser of ``model``."""
+    ema.load_state_dict(model.state_dict())
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def optimise(
+    model: nn.Module,
+    ema: nn.Module,
+    opt: torch.optim.Optimizer,
+    losses: dict[str, torch.Tensor],
+    *,
+    lr: float,
+    step: int,
+    ema_decay: float,
+    max_grad_norm: float,
+) -> None:
+    """One step of ``opt`` at ``lr`` on the sum of ``losses`` (gradients clipped to
+    ``max_grad_norm``), then the EMA update of ``ema``."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    loss = sum(losses.values())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[union-attr]
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    opt.step()
+    ema_update(ema, model, step, ema_decay)
 
 
 def save_atomic(obj: Any, path: Path) -> None:

@@ -200,6 +200,16 @@ def color_for(detections: Detections, index: int, color_by: str = "team") -> Col
     return (int(c[0]), int(c[1]), int(c[2]))
 
 
+def _as_points(xy: ArrayLike, name: str) -> FloatArray:
+    """Pitch positions as a float64 ``(n, 2)`` array (an empty input gives shape ``(0, 2)``)."""
+    p = np.asarray(xy, dtype=np.float64)
+    if p.size == 0:
+        return p.reshape(0, 2)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise DataError(f"{name}: expected (n, 2) pitch positions in metres, got shape {p.shape}")
+    return p
+
+
 # --------------------------------------------------------------------------------------------
 # Homography helpers
 # --------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ from touchline.errors import DataError
 from touchline.pitch import Pitch
 from touchline.tracking_meta import AttackDirection
 from touchline.types import CLASS_NAMES
-from touchline.viz.overlay import TEAM_COLORS
+from touchline.viz.overlay import TEAM_COLORS, _as_points
 
 __all__ = [
     "PITCH_THEMES",
@@ -209,15 +209,6 @@ def _points_per_metre(ax: Axes) -> float:
     y0, y1 = ax.get_ylim()
     px_per_m = min(bbox.width / max(abs(x1 - x0), 1e-9), bbox.height / max(abs(y1 - y0), 1e-9))
     return float(px_per_m * 72.0 / fig.dpi)
-
-
-def _as_points(xy: ArrayLike, name: str) -> FloatArray:
-    p = np.asarray(xy, dtype=np.float64)
-    if p.size == 0:
-        return p.reshape(0, 2)
-    if p.ndim != 2 or p.shape[1] != 2:
-        raise DataError(f"{name}: expected (n, 2) pitch positions in metres, got shape {p.shape}")
-    return p
 
 
 def _rows(value: ArrayLike | None, n: int, name: str, dtype: Any = None) -> np.ndarray | None:

@@ -27,6 +27,7 @@ from touchline.types import CLASS_NAMES, Calibration, Detections, ObjectClass
 from touchline.viz.overlay import (
     _SHIFT,
     TEAM_COLORS,
+    _as_points,
     _colors,
     _image_size,
     _image_to_pitch,
@@ -39,15 +40,6 @@ FloatArray = NDArray[np.float64]
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
 _FADE_LEVELS = 4
-
-
-def _as_points(points: ArrayLike, name: str) -> FloatArray:
-    p = np.asarray(points, dtype=np.float64)
-    if p.size == 0:
-        return p.reshape(0, 2)
-    if p.ndim != 2 or p.shape[1] != 2:
-        raise DataError(f"{name}: expected points of shape (n, 2) in metres, got {p.shape}")
-    return p
 
 
 def _optional_rows(value: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
