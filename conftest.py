@@ -15,5 +15,6 @@ collect_ignore_glob = (
         "src/touchline/train/calib.py",
         "src/touchline/train/detect.py",
         "src/touchline/train/common.py",
+        "src/touchline/train/from_onnx.py",
     ]
 )

@@ -16,38 +16,36 @@ final numbers; model selection used ``valid``.
 
 from __future__ import annotations
 
-import argparse
-import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from _common import header, model_header, shared_root
+from _common import run_splits
 from touchline.datasets.detection import stretched_frame_size
 from touchline.detect import Detector
 from touchline.eval.detection import evaluate_detection, read_samples
-from touchline.utils.files import write_json_atomic
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "detect_dfl.json"
 KEYS = ("images", "ap50", "ap50_95", "precision", "recall", "fps")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--splits", nargs="+", default=["test", "valid"])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    a = ap.parse_args()
-    root = shared_root()
+def evaluator() -> Callable[[Path], dict[str, Any]]:
+    """The shipped detector on one split, boxes scored at the stretched-back frame size."""
     det = Detector()
-    out = header("detect_dfl") | {
-        "model": model_header("detect"),
-        "splits": {},
-    }
-    for split in a.splits:
-        data = root / "detection" / "dfl" / split
+
+    def evaluate(data: Path) -> dict[str, Any]:
         size = stretched_frame_size(data, read_samples(data))
-        res = evaluate_detection(data, det, frame_size=size).to_json()
-        out["splits"][split] = res
-        print(split, json.dumps({k: res[k] for k in KEYS}))
-    write_json_atomic(a.out, out)
+        return evaluate_detection(data, det, frame_size=size).to_json()
+
+    return evaluate
+
+
+def brief(res: dict[str, Any]) -> dict[str, Any]:
+    """The headline metrics of a split."""
+    return {k: res[k] for k in KEYS}
+
+
+def main() -> None:
+    run_splits("detect_dfl", __doc__, "detect", "detection/dfl", evaluator, brief)
 
 
 if __name__ == "__main__":

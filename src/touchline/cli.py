@@ -438,6 +438,30 @@ def eval_detection(
     console.print_json(
         json.dumps({k: res[k] for k in ("images", "ap50", "ap50_95", "precision", "recall", "fps")})
     )
+    _print_breakdown(res["breakdown"])
+
+
+def _print_breakdown(breakdown: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> None:
+    """Recall (AP50) per class and bucket: where the detector fails."""
+    from rich.table import Table
+
+    table = Table(title="recall (AP50) by bucket; n = truth boxes")
+    table.add_column("class")
+    first = next(iter(breakdown.values()), {})
+    cols = [(b, k) for b, buckets in first.items() for k in buckets]
+    for b, k in cols:
+        table.add_column(f"{b}: {k}", justify="right")
+    for cls, by in breakdown.items():
+        cells = []
+        for b, k in cols:
+            s = by[b][k]
+            if not s["n_truth"]:
+                cells.append("-")
+                continue
+            ap = "" if s["ap50"] is None else f" ({s['ap50']:.2f})"
+            cells.append(f"{s['recall']:.2f}{ap} n={s['n_truth']}")
+        table.add_row(cls, *cells)
+    console.print(table)
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -14,7 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CALIBRATION_TRAINING_SETS", "ENV_VAR", "shared_data_dir", "shared_file"]
+__all__ = [
+    "CALIBRATION_TRAINING_SETS",
+    "DETECTOR_PSEUDO_SOURCES",
+    "ENV_VAR",
+    "shared_data_dir",
+    "shared_file",
+]
 
 ENV_VAR = "TOUCHLINE_SHARED_DATA"
 
@@ -24,6 +30,16 @@ CALIBRATION_TRAINING_SETS: tuple[str, ...] = (
     "dfl/train",
     "wc2022/japan_spain",
     "wc2022/canada_morocco",
+)
+
+#: The unlabelled broadcasts (under the shared data folder) whose pseudo-labels the detector
+#: may train on: sequences (confirmed by tracking) and stills. ``frames/leicester_liverpool_512``
+#: and ``pitch_keypoints/wc2022/argentina_france`` are evaluation only.
+DETECTOR_PSEUDO_SOURCES: tuple[str, ...] = (
+    "frames/india_thailand_512",
+    "frames/chelsea_arsenal_512",
+    "pitch_keypoints/wc2022/japan_spain/images",
+    "pitch_keypoints/wc2022/canada_morocco/images",
 )
 
 

@@ -24,10 +24,14 @@ from touchline.eval.detection import (
 )
 from touchline.eval.detection_metrics import (
     IOU_THRESHOLDS,
+    CrowdBreakdown,
     DetectionEvaluator,
+    RegionBreakdown,
+    SizeBreakdown,
     average_precision,
     box_iou,
     match_detections,
+    match_ignoring,
 )
 from touchline.types import Detections
 
@@ -125,18 +129,15 @@ def _random_dataset(seed: int, n_images: int = 30, n_classes: int = 2):
     return gts, preds
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ap_matches_pycocotools(reference, seed):
-    reference("pycocotools")
+def _cocoeval(gts, preds, names, size=600, area_edges=None):
+    """pycocotools' evaluation of the same images (optionally with area ranges
+    ``all, small, medium, large`` cut at ``area_edges``)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    gts, preds = _random_dataset(seed)
-    ev = DetectionEvaluator(("c0", "c1"))
     images, anns, dets = [], [], []
     for i, (g, p) in enumerate(zip(gts, preds, strict=True)):
-        ev.add(p, g)
-        images.append({"id": i + 1, "width": 600, "height": 600})
+        images.append({"id": i + 1, "width": size, "height": size})
         for b, c in zip(g.xyxy.astype(float), g.class_id, strict=True):
             w, h = b[2] - b[0], b[3] - b[1]
             anns.append(
@@ -149,23 +150,100 @@ def test_ap_matches_pycocotools(reference, seed):
                  "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]], "score": float(s)}
             )  # fmt: skip
     coco = COCO()
-    coco.dataset = {
-        "images": images,
-        "annotations": anns,
-        "categories": [{"id": 1, "name": "c0"}, {"id": 2, "name": "c1"}],
-    }
+    cats = [{"id": k + 1, "name": n} for k, n in enumerate(names)]
+    coco.dataset = {"images": images, "annotations": anns, "categories": cats}
     coco.createIndex()
-    cd = coco.loadRes(dets)
-    e = COCOeval(coco, cd, "bbox")
+    e = COCOeval(coco, coco.loadRes(dets), "bbox")
+    if area_edges is not None:
+        a, b = area_edges
+        e.params.areaRng = [[0, 1e10], [0, a], [a, b], [b, 1e10]]
+        e.params.areaRngLbl = ["all", "small", "medium", "large"]
     e.params.maxDets = [1, 10, 100]
     e.evaluate()
     e.accumulate()
+    return e
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ap_matches_pycocotools(reference, seed):
+    reference("pycocotools")
+    gts, preds = _random_dataset(seed)
+    ev = DetectionEvaluator(("c0", "c1"))
+    for g, p in zip(gts, preds, strict=True):
+        ev.add(p, g)
+    e = _cocoeval(gts, preds, ("c0", "c1"))
     prec = e.eval["precision"][:, :, :, 0, 2]  # (T, R, K) for area "all", maxDets 100
     ours = ev.summary()
     for k, name in enumerate(("c0", "c1")):
         ap_t = [prec[t, :, k][prec[t, :, k] > -1].mean() for t in range(len(IOU_THRESHOLDS))]
         assert ours["ap50"][name] == pytest.approx(ap_t[0], abs=1e-4)
         assert ours["ap50_95"][name] == pytest.approx(np.mean(ap_t), abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_size_buckets_match_pycocotools_area_ranges(reference, seed):
+    """Ball classes bucket by sqrt(area) / H: COCO's area ranges on the same edges."""
+    reference("pycocotools")
+    H = 600
+    edges = (20 / H, 45 / H)
+    gts, preds = _random_dataset(seed)
+    ev = DetectionEvaluator(("ball", "football"), breakdowns=[SizeBreakdown(ball_edges=edges)])
+    for g, p in zip(gts, preds, strict=True):
+        ev.add(p, g, image_size=(H, H))
+    e = _cocoeval(gts, preds, ("ball", "football"), H, ((edges[0] * H) ** 2, (edges[1] * H) ** 2))
+    ours = ev.breakdown()
+    checked = 0
+    for k, name in enumerate(("ball", "football")):
+        for r, label in enumerate(("small", "medium", "large"), start=1):
+            prec = e.eval["precision"][0, :, k, r, 2]  # IoU 0.5, maxDets 100
+            bucket = ours[name]["size"][label]
+            if bucket.n_truth == 0:
+                continue
+            assert bucket.ap50 == pytest.approx(prec[prec > -1].mean(), abs=1e-4)
+            checked += 1
+    assert checked >= 4
+
+
+# ------------------------------------------------------------- breakdowns: where it fails
+def test_match_ignoring_prefers_kept_truth():
+    gt = np.array([[0, 0, 10, 10], [0, 0, 10, 11.0]])
+    tp, ig = match_ignoring(np.array([[0, 0, 10, 10.0]]), np.array([0.9]), gt, [True, False])
+    assert tp.tolist() == [True] and ig.tolist() == [False]  # the kept box, though IoU lower
+
+
+def test_breakdown_by_hand():
+    """A far player missed, a near one found, a clustered pair half found, a ball at a
+    player's feet missed: the buckets say so."""
+    ev = DetectionEvaluator(
+        ("player", "ball"), breakdowns=[SizeBreakdown(), RegionBreakdown(), CrowdBreakdown()]
+    )
+    truth = Detections(
+        xyxy=[
+            [100, 50, 110, 75],  # far, small (25 px of 1000)
+            [100, 800, 140, 900],  # near, large
+            [500, 400, 530, 460],  # middle, medium, crowded with the next
+            [515, 400, 545, 460],
+            [520, 455, 526, 461],  # ball at the feet of both
+        ],
+        class_id=[0, 0, 0, 0, 1],
+    )
+    pred = Detections(
+        xyxy=[[100, 800, 140, 900], [500, 400, 530, 460], [300, 30, 310, 55]],
+        confidence=[0.9, 0.8, 0.7],
+        class_id=[0, 0, 0],
+    )
+    ev.add(pred, truth, image_size=(1000, 1000))
+    b = ev.breakdown()
+    assert b["player"]["region"]["far"].recall == 0.0  # the far one missed, a false positive
+    assert b["player"]["region"]["far"].ap50 == 0.0
+    assert b["player"]["region"]["near"].recall == 1.0 and b["player"]["region"]["near"].ap50 == 1.0
+    assert b["player"]["size"]["small"].n_truth == 1 and b["player"]["size"]["large"].recall == 1.0
+    assert b["player"]["crowd"]["crowded"].recall == 0.5
+    assert b["player"]["crowd"]["isolated"].recall == 0.5
+    assert b["player"]["crowd"]["crowded"].ap50 is None  # recall only
+    assert b["ball"]["crowd"]["crowded"].n_truth == 1 and b["ball"]["crowd"]["crowded"].recall == 0
+    with pytest.raises(DataError, match="image_size"):
+        ev.add(pred, truth)
 
 
 # --------------------------------------------------------------------------- class folding
@@ -234,7 +312,15 @@ def test_evaluate_yolo_split_perfect_detector(tmp_path):
     assert res.class_map == {"football": ["ball"], "player": ["player"]}
     assert res.fps > 0
     assert det.threshold == 0.3 and set(det.seen_thresholds) == {0.01}  # restored
-    json.dumps(res.to_json())
+    for cls in ("player", "football"):
+        for buckets in res.breakdown[cls].values():
+            assert sum(b.n_truth for b in buckets.values()) == 3
+            assert {b.recall for b in buckets.values() if b.n_truth} == {1.0}
+    assert json.loads(json.dumps(res.to_json()))["breakdown"]["player"]["crowd"]["isolated"] == {
+        "ap50": None,
+        "recall": 1.0,
+        "n_truth": 3,
+    }
 
 
 def test_evaluate_with_class_map_and_frame_size(tmp_path):

@@ -31,7 +31,12 @@ from touchline.datasets.detection import (
 )
 from touchline.detect.base import passes
 from touchline.errors import DataError
-from touchline.eval.detection_metrics import DetectionEvaluator
+from touchline.eval.detection_metrics import (
+    DEFAULT_BREAKDOWNS,
+    Breakdown,
+    BucketScore,
+    DetectionEvaluator,
+)
 from touchline.protocols import Detector
 from touchline.types import Detections
 from touchline.utils.results import JsonResult
@@ -183,6 +188,8 @@ class DetectionScores(JsonResult):
     threshold: float | dict[str, float]  # operating threshold, or ``default`` and per class
     frame_size: tuple[int, int] | None
     fps: float | None
+    #: dataset class -> breakdown (size, region, crowd) -> bucket -> AP50, recall, truth count
+    breakdown: dict[str, dict[str, dict[str, BucketScore]]]
 
 
 def evaluate_detection(
@@ -193,6 +200,7 @@ def evaluate_detection(
     frame_size: tuple[int, int] | None = None,
     ap_threshold: float = 0.01,
     progress: Progress | None = None,
+    breakdowns: Sequence[Breakdown] = DEFAULT_BREAKDOWNS,
 ) -> DetectionScores:
     """AP50, AP50-95, precision, recall per dataset class, image count and detector fps.
 
@@ -205,6 +213,9 @@ def evaluate_detection(
         frame_size: ``(width, height)`` the images are resized to before detection, for
             datasets whose images were stretched (the DFL images: 1280x1280 from 1920x1080).
         ap_threshold: score threshold while collecting detections for AP.
+        breakdowns: where it fails: AP50 and recall per class and bucket (default object size
+            relative to the frame height, image region, crowded or isolated; see
+            :mod:`touchline.eval.detection_metrics`).
     """
     samples = read_samples(data)
     if not samples:
@@ -218,7 +229,7 @@ def evaluate_detection(
     _check_class_map(cmap, dataset_classes, detector.class_names)
     operating = float(detector.threshold)
     per_class = getattr(detector, "class_thresholds", None)
-    ev = DetectionEvaluator(dataset_classes, threshold=operating)
+    ev = DetectionEvaluator(dataset_classes, threshold=operating, breakdowns=breakdowns)
     seconds = 0.0
     detector.threshold = min(operating, ap_threshold)
     if per_class is not None:
@@ -245,7 +256,7 @@ def evaluate_detection(
             seconds += time.perf_counter() - t0
             at = passes(pred, operating, per_class)
             folded, kept = fold_classes(pred, cmap, dataset_classes, return_rows=True)
-            ev.add(folded, truth, operating=at[kept])
+            ev.add(folded, truth, operating=at[kept], image_size=(img.shape[1], img.shape[0]))
             if progress:
                 progress("evaluate", k + 1, len(samples))
     finally:
@@ -262,4 +273,5 @@ def evaluate_detection(
         threshold=operating if per_class is None else {"default": operating, **per_class},
         frame_size=frame_size or None,
         fps=round(len(samples) / seconds, 2) if seconds > 0 else None,
+        breakdown=ev.breakdown(),
     )

@@ -45,7 +45,6 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from touchline.data import shared_data_dir
 from touchline.datasets.detection import read_yolo_split
 from touchline.detect.centernet import decode_centernet
 from touchline.errors import DataError, DependencyError
@@ -55,9 +54,12 @@ from touchline.train.common import (
     ResBlock,
     cbr,
     cosine_lr,
-    ema_update,
+    ema_and_optimiser,
     export_onnx_program,
+    optimise,
     save_atomic,
+    shared_root,
+    start_training,
     to_tensor,
 )
 from touchline.types import CLASS_NAMES, Detections
@@ -79,6 +81,8 @@ CACHE_SCALE = 0.6  # training images are kept in memory at 0.6 x 1080p
 #: Dataset class names folded onto ours.
 NAME_MAP = {"football": "ball", "ball": "ball", "sports ball": "ball"}
 BALL = CLASS_NAMES.index("ball")
+#: Class id of an ``ignore`` box (pseudo-labels): the heatmap loss is masked inside it.
+IGNORE = -1
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,6 +156,9 @@ def _our_ids(dets: Detections) -> NDArray[np.int64]:
     ids = []
     for n in names:
         ours = NAME_MAP.get(str(n).lower(), str(n).lower())
+        if ours == "ignore":
+            ids.append(IGNORE)
+            continue
         if ours not in CLASS_NAMES:
             raise DataError(f"detection class {n!r} has no counterpart in {CLASS_NAMES}")
         ids.append(CLASS_NAMES.index(ours))
@@ -241,9 +248,11 @@ class _Views:
         bank: list[_Patch],
         cfg: TrainConfig,
         synthetic: list[_Sample] | None = None,
+        pseudo: list[_Sample] | None = None,
     ) -> None:
         self.samples, self.bank, self.cfg = samples, bank, cfg
         self.synthetic = synthetic or []
+        self.pseudo = pseudo or []
 
     def view(
         self, rng: np.random.Generator, size: tuple[int, int]
@@ -267,8 +276,11 @@ class _Views:
     def _single(self, rng: np.random.Generator, size: tuple[int, int]):
         cfg = self.cfg
         pool = self.samples
-        if self.synthetic and rng.random() < cfg.synthetic_share:
+        u = rng.random()
+        if self.synthetic and u < cfg.synthetic_share:
             pool = self.synthetic
+        elif self.pseudo and u < cfg.synthetic_share + cfg.pseudo_share:
+            pool = self.pseudo
         s = pool[int(rng.integers(len(pool)))]
         w, h = size
         zoom = INPUT_WIDTH / (FRAME[0] * CACHE_SCALE)
@@ -374,11 +386,20 @@ class _Views:
 def _targets(
     boxes: NDArray[np.float32], classes: NDArray[np.int64], size: tuple[int, int], nc: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Heatmaps ``(nc, h, w)``, regression ``(4, h, w)`` and its mask ``(h, w)`` at stride 4."""
+    """Heatmaps ``(nc, h, w)``, regression ``(4, h, w)`` and its mask ``(h, w)`` at stride 4.
+
+    Cells inside an :data:`IGNORE` box (grown by one cell) are -1 in every class heatmap
+    where no object's Gaussian reaches: :func:`_focal` leaves them out.
+    """
     gw, gh = size[0] // STRIDE, size[1] // STRIDE
     heat = np.zeros((nc, gh, gw), np.float32)
     reg = np.zeros((4, gh, gw), np.float32)
     mask = np.zeros((gh, gw), np.float32)
+    ignore = classes == IGNORE
+    for x1, y1, x2, y2 in boxes[ignore] / STRIDE:
+        xa, ya = max(0, math.floor(x1) - 1), max(0, math.floor(y1) - 1)
+        heat[:, ya : min(gh, math.ceil(y2) + 1), xa : min(gw, math.ceil(x2) + 1)] = -1.0
+    boxes, classes = boxes[~ignore], classes[~ignore]
     # Larger objects first so small ones (the ball) keep their regression cell on collisions.
     order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
     for i in order:
@@ -433,6 +454,13 @@ class TrainConfig:
     synthetic_frames: int = 8
     synthetic_seed: int = 1000
     synthetic_share: float = 0.0
+    #: Pseudo-labelled broadcasts (a split written by :mod:`touchline.train.detect_pseudo`,
+    #: its ``ignore`` boxes masking the loss) and the share of views drawn from them.
+    pseudo: str = ""
+    pseudo_share: float = 0.0
+    #: Keep every batch norm on its running statistics (needed when ``init`` is an ONNX file,
+    #: whose batch norms were folded into the convolutions).
+    freeze_bn: bool = False
 
 
 def _focal(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -442,7 +470,8 @@ def _focal(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) ->
     log1mp = F.logsigmoid(-logits)
     p = logp.exp()
     pos_loss = -(logp * (1 - p).pow(2) * pos)
-    neg_loss = -(log1mp * p.pow(2) * (1 - target).pow(4) * (1 - pos))
+    valid = target.ge(0).float()  # -1: an ignore box
+    neg_loss = -(log1mp * p.pow(2) * (1 - target.clamp(min=0)).pow(4) * (1 - pos) * valid)
     w = weights.view(1, -1, 1, 1)
     return ((pos_loss + neg_loss) * w).sum() / pos.sum().clamp(min=1.0)
 
@@ -523,31 +552,31 @@ def _evaluate(model: nn.Module, samples: list[_Sample]) -> dict[str, Any]:
 
 def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print) -> Path:
     """Train (resuming from ``out/checkpoint.pt``), keep the best EMA weights, export ONNX."""
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    cv2.setNumThreads(1)
+    start_training(cfg.seed, cfg.threads)
     rng = np.random.default_rng(cfg.seed)
-    root = data_root or shared_data_dir()
-    if root is None:
-        raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+    root = shared_root(data_root)
     real = load_split(root / cfg.data / "train")
     valid = load_split(root / cfg.data / "valid")
     bank = _ball_bank(real)
     synthetic = render_synthetic(cfg.synthetic_clips, cfg.synthetic_frames, cfg.synthetic_seed)
-    views = _Views(real, bank, cfg, synthetic)
+    pseudo = load_split(Path(cfg.pseudo)) if cfg.pseudo else []
+    views = _Views(real, bank, cfg, synthetic, pseudo)
     log(
-        f"data: {len(real)} train, {len(synthetic)} synthetic, {len(valid)} valid, "
-        f"{len(bank)} ball patches"
+        f"data: {len(real)} train, {len(synthetic)} synthetic, {len(pseudo)} pseudo-labelled, "
+        f"{len(valid)} valid, {len(bank)} ball patches"
     )
     out.mkdir(parents=True, exist_ok=True)
     nc = len(CLASS_NAMES)
     model, ema = DetectorNet(nc), DetectorNet(nc)
-    if cfg.init:
+    if cfg.init.endswith(".onnx"):
+        from touchline.train.from_onnx import load_onnx_weights
+
+        if not cfg.freeze_bn:
+            raise DataError(f"--init {cfg.init}: ONNX weights need --freeze-bn (folded norms)")
+        load_onnx_weights(model, cfg.init, prefix="net.")
+    elif cfg.init:
         model.load_state_dict(torch.load(cfg.init))
-    ema.load_state_dict(model.state_dict())
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = ema_and_optimiser(model, ema, cfg.lr, cfg.weight_decay)
     step, best, history, spent = 0, -math.inf, [], 0.0
     ckpt_path = out / "checkpoint.pt"
     if ckpt_path.exists():
@@ -563,10 +592,13 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
         log(f"resumed at step {step}")
     weights = torch.tensor(cfg.class_weights, dtype=torch.float32)
     t_start = time.time() - spent
+    if cfg.freeze_bn:
+        from touchline.train.from_onnx import freeze_batch_norm
     while step < cfg.steps:
         lr = cosine_lr(cfg.lr, step, cfg.steps, cfg.warmup)
-        for g in opt.param_groups:
-            g["lr"] = lr
+        model.train()
+        if cfg.freeze_bn:
+            freeze_batch_norm(model)
         imgs, heats, regs, masks = [], [], [], []
         for _ in range(cfg.batch):
             img, boxes, classes = views.view(rng, cfg.size)
@@ -583,12 +615,7 @@ def train(cfg: TrainConfig, out: Path, data_root: Path | None = None, log=print)
             torch.from_numpy(np.stack(masks)),
             weights,
         )
-        loss = sum(losses.values())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[union-attr]
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-        opt.step()
-        ema_update(ema, model, step, cfg.ema)
+        optimise(model, ema, opt, losses, lr=lr, step=step, ema_decay=cfg.ema, max_grad_norm=10.0)
         step += 1
         if step % 50 == 0:
             log(
@@ -685,6 +712,17 @@ def main(argv: list[str] | None = None) -> None:
         "--synthetic-share", type=float, default=None, help="share of views from synthetic frames"
     )
     ap.add_argument(
+        "--pseudo",
+        default=None,
+        help="a pseudo-labelled split (python -m touchline.train.detect_pseudo)",
+    )
+    ap.add_argument(
+        "--pseudo-share", type=float, default=None, help="share of views from --pseudo frames"
+    )
+    ap.add_argument(
+        "--freeze-bn", action="store_true", default=None, help="batch norms on running statistics"
+    )
+    ap.add_argument(
         "--export-only",
         action="store_true",
         help="export the best weights so far (OUT/best.pt) without training",
@@ -696,14 +734,21 @@ def main(argv: list[str] | None = None) -> None:
         cfg.size = (192, 192)
     if args.steps is not None:
         cfg.steps = args.steps
-    for name in ("init", "lr", "warmup", "synthetic_clips", "synthetic_share"):
+    for name in (
+        "init",
+        "lr",
+        "warmup",
+        "synthetic_clips",
+        "synthetic_share",
+        "pseudo",
+        "pseudo_share",
+        "freeze_bn",
+    ):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if args.export_only:
         ck = torch.load(args.out / "checkpoint.pt", weights_only=False)
-        root = args.data_root or shared_data_dir()
-        if root is None:
-            raise DataError("../shared/data not found (set TOUCHLINE_SHARED_DATA)")
+        root = shared_root(args.data_root)
         valid = load_split(root / cfg.data / "valid")
         path = write_model(args.out, cfg, ck["history"], round(ck["seconds"]), valid)
         print(f"wrote {path} (best of steps 1-{ck['step']})")
