@@ -57,10 +57,10 @@ from _common import BASELINE_COMMIT, header, model_header, run_baseline, shared_
 from touchline.calib.calibrator import Calibrator
 from touchline.calib.model import KeypointModel
 from touchline.datasets.yolo_pose import fit_label_homography, iter_split
-from touchline.geometry.homography import apply_homography, dlt
 from touchline.eval.calibration_metrics import score_frame, summarise
 from touchline.geometry.camera import camera_from_homography
 from touchline.geometry.camera_fit import PointObs, fit_camera
+from touchline.geometry.homography import apply_homography, dlt
 from touchline.models import sha256
 from touchline.pitch import Pitch
 from touchline.utils.files import write_json_atomic
