@@ -146,6 +146,16 @@ def baseline_tree(commit: str = BASELINE_COMMIT) -> Path:
     return path
 
 
+#: The last commit before issue 18's detector (self-trained on other broadcasts): its shipped
+#: detector is "before" in the detection benchmarks.
+DETECT_BASELINE_COMMIT = "1d6a589"
+
+
+def baseline_model(name: str, commit: str) -> Path:
+    """The ONNX file of shipped model ``name`` at ``commit`` (its ``.json`` beside it)."""
+    return baseline_tree(commit) / "src" / "touchline" / "models" / f"{name}.onnx"
+
+
 def run_baseline(code: str, commit: str = BASELINE_COMMIT, timeout: float = 3600) -> Any:
     """Run Python ``code`` with the baseline commit's package imported instead of today's and
     return the JSON document it prints on its last line of output."""

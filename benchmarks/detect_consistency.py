@@ -25,8 +25,11 @@ detector, calibration, person and ball trackers) frame by frame. Per sequence:
   where the ball tracker gives a position, measured or predicted (``detected`` / ``predicted``
   / ``unknown``, the states it reports per frame).
 
-Stills: the wide frames without any ball position, up to four per sequence
-(``detect_consistency/<sequence>_<frame>.png``), to open and check.
+Each sequence is run twice in the same process: with the shipped detector (``shipped``) and
+with the one shipped at ``DETECT_BASELINE_COMMIT`` (``before``, see ``_common.py``).
+
+Stills: wide frames where the shipped detector's pipeline has no ball position, up to four per
+sequence (``detect_consistency/<sequence>_<frame>.png``), to open and check.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from _common import header, model_header
+from _common import DETECT_BASELINE_COMMIT, baseline_model, header, model_header
 from touchline.data import shared_file
+from touchline.detect import Detector
 from touchline.jobs.pipeline import FootballTracker
 from touchline.pitch import Pitch
 from touchline.types import Calibration
@@ -74,11 +78,16 @@ def pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
-def run(name: str, rel: str, unsquash: tuple[int, int] | None, fps: float, a: Any) -> dict:
-    src = shared_file(rel)
-    if src is None:
-        return {"skipped": f"../shared/data/{rel} missing"}
-    tracker = FootballTracker(fps=fps)
+def run(
+    name: str,
+    src: Path,
+    unsquash: tuple[int, int] | None,
+    fps: float,
+    a: Any,
+    model: Path | None,
+    stills: bool,
+) -> dict:
+    tracker = FootballTracker(fps=fps, detector=Detector(model, threads=1))
     rows = []
     misses = []
     for fr in VideoReader(src, stop=a.frames):
@@ -102,7 +111,8 @@ def run(name: str, rel: str, unsquash: tuple[int, int] | None, fps: float, a: An
         else:
             state = "detected"
         rows.append((fr.index, share, people, detected_ball, state))
-        if share >= WIDE_SHARE and state == "unknown" and len(misses) < 4 and fr.index % 5 == 0:
+        miss = share >= WIDE_SHARE and state == "unknown"
+        if stills and miss and len(misses) < 4 and fr.index % 5 == 0:
             misses.append(fr.index)
             write_image(a.out / "detect_consistency" / f"{name}_{fr.index:05d}.png", img)
     wide = [r for r in rows if r[1] >= WIDE_SHARE]
@@ -111,7 +121,6 @@ def run(name: str, rel: str, unsquash: tuple[int, int] | None, fps: float, a: An
     n = max(len(wide), 1)
     states = [r[4] for r in wide]
     return {
-        "source": rel,
         "frames": len(rows),
         "calibrated_frames": sum(r[1] > 0 for r in rows),
         "wide_frames": len(wide),
@@ -143,9 +152,20 @@ def main() -> None:
         "wide_share": WIDE_SHARE,
         "sequences": {},
     }
+    out["before"] = {"commit": DETECT_BASELINE_COMMIT}
+    before = baseline_model("detect", DETECT_BASELINE_COMMIT)
     for name, (rel, unsquash, fps) in SEQUENCES.items():
-        out["sequences"][name] = r = run(name, rel, unsquash, fps, a)
-        print(name, json.dumps(r), flush=True)
+        src = shared_file(rel)
+        if src is None:
+            out["sequences"][name] = {"skipped": f"../shared/data/{rel} missing"}
+            continue
+        out["sequences"][name] = r = {
+            "source": rel,
+            "shipped": run(name, src, unsquash, fps, a, None, True),
+            "before": run(name, src, unsquash, fps, a, before, False),
+        }
+        for k in ("shipped", "before"):
+            print(name, k, json.dumps({x: r[k][x] for x in ("people_per_wide_frame", "ball")}))
     write_json_atomic(a.out / "detect_consistency.json", out)
 
 

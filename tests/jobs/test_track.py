@@ -243,7 +243,7 @@ def test_predicted_flags_stay_with_their_rows_when_the_table_is_sorted() -> None
 def test_finish_tracks_drops_coasting_rows_and_interpolates_from_both_ends() -> None:
     # Player 1 is seen on frames 0-2 and 6-8; the tracker coasted him on 3-4 (running on
     # at his old speed, wrongly) and lost him on 5. Player 2 is coasted on 8, after his last
-    # sighting. The ball's own predicted rows stay.
+    # sighting. The ball's predicted row (frame 4) is interpolated from both ends like a player's.
     rows = []
     for f in range(9):
         seen = f <= 2 or f >= 6
@@ -261,6 +261,7 @@ def test_finish_tracks_drops_coasting_rows_and_interpolates_from_both_ends() -> 
     np.testing.assert_allclose(one["pitch_x"], np.arange(9.0))  # interpolated, not coasted
     assert one["interpolated"].tolist() == [False] * 3 + [True] * 3 + [False] * 3
     assert out[out["track_id"] == 2]["frame"].max() == 7
-    assert len(out[out["track_id"] == 0]) == 9
+    ball = out[out["track_id"] == 0]
+    assert len(ball) == 9 and ball["interpolated"].tolist() == [False] * 4 + [True] + [False] * 4
     kept = finish_tracks(df, min_frames=1, smooth=0, drop_predicted=False)
     assert kept[kept["track_id"] == 2]["frame"].max() == 8

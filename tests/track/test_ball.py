@@ -200,7 +200,7 @@ def test_empty_and_ball_free_inputs() -> None:
         assert len(out) == 0
         # Same fields as a non-empty output, so that outputs can be merged.
         assert out.tracker_id is not None and out.confidence is not None
-        assert set(out.data) == {"track_confidence", "predicted", "pitch_xy"}
+        assert set(out.data) == {"track_confidence", "predicted", "position_sigma", "pitch_xy"}
     assert tracker.last_status.tolist() == ["low_score"]
     assert tracker.state == BallTrackState.SEARCHING
     assert tracker.stats.frames == 3 and tracker.stats.frames_with_candidates == 0
@@ -582,3 +582,23 @@ def test_interpolate_edge_cases() -> None:
     twice = pd.concat([custom, custom], ignore_index=True)
     with pytest.raises(DataError, match="twice"):
         interpolate_ball(twice, max_gap=2, ball_id=42)
+
+
+def test_predicted_ball_states_its_growing_uncertainty() -> None:
+    """Measured: a small position sigma; predicted through a miss: flagged, larger sigma."""
+    tracker = BallTracker(BallConfig(coast_seconds=0.4))
+    sigmas = []
+    for k in range(6):
+        dets = ball_dets([(100 + 5 * k, 200)], [0.9]) if k < 4 else Detections.empty()
+        out = tracker.update(dets)
+        assert len(out) == 1
+        sigmas.append(float(out.data["position_sigma"][0]))
+        assert bool(out.data["predicted"][0]) == (k >= 4)
+    assert sigmas[3] < 2.0 < sigmas[4] < sigmas[5]
+
+
+def test_pipeline_tracker_predicts_the_ball() -> None:
+    from touchline.track.combined import PeopleAndBallTracker
+
+    pb = PeopleAndBallTracker()
+    assert pb.ball.config.coast_frames == pb.ball.config.missed_frames > 0

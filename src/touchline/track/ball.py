@@ -143,8 +143,10 @@ class BallConfig:
         missed_seconds: how long (seconds) a track survives without a measurement before it
             is dropped.
         coast_seconds: output a predicted ball (``data["predicted"]`` True, ``confidence``
-            NaN) for up to this long (seconds) without a measurement; 0 outputs measured balls
-            only.
+            NaN, its growing ``position_sigma``) for up to this long (seconds) without a
+            measurement; 0 outputs measured balls only (the pipeline's tracker,
+            :class:`~touchline.track.combined.PeopleAndBallTracker`, predicts while the track
+            lives).
         view_margin: the track ends when its prediction is farther outside the image than this
             fraction of the image width.
         image_size: ``(width, height)`` of the frames; default the calibrations' ``image_size``.
@@ -389,8 +391,11 @@ class BallTracker:
         Returns:
             :class:`Detections` with ``tracker_id`` ``config.ball_id``, the ball ``class_id``,
             ``confidence`` the detection score (NaN for a predicted ball) and ``data`` entries
-            ``"track_confidence"`` (float32), ``"predicted"`` (bool) and ``"pitch_xy"``
-            (``(n, 2)`` metres of the box centre on the pitch plane, NaN uncalibrated).
+            ``"track_confidence"`` (float32), ``"predicted"`` (bool), ``"position_sigma"``
+            (float32: the standard deviation in pixels of the centre along its least certain
+            direction, from the track's filter: small when measured, growing while predicted)
+            and ``"pitch_xy"`` (``(n, 2)`` metres of the box centre on the pitch plane, NaN
+            uncalibrated).
 
         Raises:
             DataError: ``motion`` is not a finite 3x3 matrix.
@@ -785,6 +790,8 @@ class BallTracker:
         pitch = (
             np.full((1, 2), np.nan) if calibration is None else calibration.image_to_pitch(centre)
         )
+        assert self._track is not None
+        sigma = math.sqrt(max(float(np.linalg.eigvalsh(self._track.P[:2, :2]).max()), 0.0))
         return Detections(
             xyxy=box[None].astype(np.float32),
             confidence=np.array([confidence], dtype=np.float32),
@@ -793,6 +800,7 @@ class BallTracker:
             data={
                 "track_confidence": np.array([track_confidence], dtype=np.float32),
                 "predicted": np.array([predicted]),
+                "position_sigma": np.array([sigma], dtype=np.float32),
                 "pitch_xy": pitch,
             },
             class_names=names,
@@ -807,6 +815,7 @@ class BallTracker:
             data={
                 "track_confidence": np.empty(0, dtype=np.float32),
                 "predicted": np.empty(0, dtype=bool),
+                "position_sigma": np.empty(0, dtype=np.float32),
                 "pitch_xy": np.empty((0, 2)),
             },
             class_names=names,

@@ -14,6 +14,8 @@ tracker used and its row comes last in the output (``tracker_id`` 0).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -29,15 +31,17 @@ class PeopleAndBallTracker:
 
     Args:
         people: the person tracker (default settings).
-        ball: the ball tracker (default: at the person tracker's fps). A plain
+        ball: the ball tracker (default: at the person tracker's fps, outputting a predicted
+            ball, ``data["predicted"]``, for as long as its track survives unmeasured). A plain
             :class:`Tracker` alone drops ball rows.
     """
 
     def __init__(self, people: Tracker | None = None, ball: BallTracker | None = None) -> None:
         self.people = people or Tracker()
-        self.ball = (
-            ball if ball is not None else BallTracker(BallConfig(fps=self.people.config.fps))
-        )
+        if ball is None:  # live output: the ball predicted while its track lives
+            cfg = BallConfig(fps=self.people.config.fps)
+            ball = BallTracker(replace(cfg, coast_seconds=cfg.missed_seconds))
+        self.ball = ball
         self.reset()
 
     def reset(self) -> None:

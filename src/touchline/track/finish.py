@@ -31,7 +31,7 @@ class FinishConfig:
         max_gap: gaps inside a track and inside a shot up to this long are interpolated.
         min_duration: tracks seen for less than this are dropped (not the ball).
         smooth: smoothing window along tracks (Savitzky-Golay, degree 2); 0 turns it off.
-        drop_predicted: drop the tracker's coasting rows of people.
+        drop_predicted: drop the trackers' coasting rows (people and ball).
     """
 
     max_gap: float = 0.4
@@ -69,10 +69,10 @@ def finish_tracks(
 ) -> pd.DataFrame:
     """Final clean-up of a tracks table (a new DataFrame, sorted by frame then track).
 
-    * ``drop_predicted``: the tracker's coasting rows of people (``predicted``: where it
-      guessed a player it did not see, from the past alone) are dropped; gaps between two
+    * ``drop_predicted``: the trackers' coasting rows (``predicted``: where they guessed a
+      player or the ball they did not see, from the past alone) are dropped; gaps between two
       sightings are then interpolated from both ends (below), and a track no longer runs on
-      past the last frame its player was seen (the ball keeps its own tracker's rows);
+      past the last frame it was seen;
     * ``roles``: ``{track_id: class_id}``; a player track whose role is goalkeeper (e.g. from
       :meth:`~touchline.track.teams.TeamAssigner.track_roles`: the detector often scores a
       goalkeeper's box higher as a player) becomes a goalkeeper on every row;
@@ -110,7 +110,7 @@ def finish_tracks(
         mapped = df["track_id"].map(teams)
         df["team"] = np.where(mapped.notna(), mapped, df["team"]).astype(df["team"].dtype)
     if drop_predicted and len(df):
-        df = df[~df["predicted"].astype(bool) | (df["track_id"] == BALL_TRACK_ID)]
+        df = df[~df["predicted"].astype(bool)]
     if min_frames > 1 and len(df):
         counts = df.groupby("track_id")["frame"].transform("size")
         df = df[(counts >= min_frames) | (df["track_id"] == 0)]
