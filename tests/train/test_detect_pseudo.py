@@ -61,3 +61,27 @@ def test_sequence_keeps_people_the_tracker_confirms(tmp_path):
             assert len(kept) == 1 and kept.class_name[0] == "player"
         if k == 2:
             assert ignore.tolist() == [[400, 300, 420, 350]]
+
+
+def test_people_off_the_pitch_are_not_taught():
+    from touchline.types import Calibration
+
+    cal = Calibration(np.diag([0.1, 0.1, 1.0]))  # 10 px per metre, pitch at (0..1050, 0..680)
+    dets = Detections(
+        xyxy=[[100, 100, 110, 130], [100, 700, 110, 760], [500, 300, 504, 304]],
+        confidence=[0.9, 0.9, 0.9],
+        class_id=[0, 0, 3],
+    )  # on the pitch, feet 8 m beyond the touchline, the ball
+    assert P.on_pitch(dets, cal, 1.0).tolist() == [True, False, True]
+    assert P.on_pitch(dets, None, 1.0).tolist() == [False, False, True]
+    kept, ignore = P.label_still(np.zeros((8, 8, 3), np.uint8), _Fixed(dets), P.PseudoConfig(), cal)
+    assert kept.xyxy.tolist() == [[100, 100, 110, 130], [500, 300, 504, 304]]
+    assert ignore.tolist() == [[100, 700, 110, 760]]
+
+
+def test_goalkeepers_are_never_taught_from_other_kits():
+    kept = Detections(
+        xyxy=[[0, 0, 10, 30], [50, 0, 60, 30]], confidence=[0.9, 0.9], class_id=[1, 0]
+    )
+    out, ignore = P._without_goalkeepers(kept, np.zeros((0, 4), np.float32))
+    assert out.class_name.tolist() == ["player"] and ignore.tolist() == [[0, 0, 10, 30]]

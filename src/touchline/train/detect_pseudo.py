@@ -5,10 +5,15 @@ network at its own scale with a low threshold, kept only when the person tracker
 for a while with a good mean score (:class:`touchline.track.PeopleAndBallTracker` in image
 space, with the measured camera motion); the ball comes from the network run at twice the width (the ball is 3-6
 pixels in these frames), confirmed by the ball tracker. Stills (no sequence to confirm with) keep
-only confident boxes. Everything the teacher saw but did not keep (a detection above
-``ignore_score``, a person the tracker coasts through) becomes an ``ignore`` box: the training
-loss neither rewards nor punishes the network there, so a doubtful player is not taught as
-background.
+only confident boxes. A person is kept only where the shipped calibration places their feet on
+the pitch (``pitch_margin`` metres around it): the labelled DFL frames have no boxes on coaches,
+ball boys or spectators, so the pseudo-labels must not teach them either. Everything the
+teacher saw but did not keep (a detection above ``ignore_score``, a person the tracker coasts
+through, a person off the pitch or in an uncalibrated frame, and every goalkeeper: the
+teacher tells a goalkeeper from a player by the kit colours it learnt on DFL, which another
+league's kits do not follow) becomes an ``ignore`` box: the
+training loss neither rewards nor punishes the network there, so a doubtful player is not
+taught as background.
 
 The result is a YOLO split (``images/``, ``labels/``, ``data.yaml`` with the classes
 ``football goalkeeper player referee ignore``) of 16:9 frames that
@@ -34,16 +39,18 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from touchline.calib.calibrator import Calibrator
 from touchline.calib.motion import CameraMotion
 from touchline.data import DETECTOR_PSEUDO_SOURCES, shared_data_dir
 from touchline.datasets.detection import write_yolo_labels, write_yolo_names
 from touchline.detect import Detector
 from touchline.errors import DataError
 from touchline.geometry.boxes import box_iou
+from touchline.pitch import Pitch
 from touchline.track.ball import BallConfig, BallTracker
 from touchline.track.combined import PeopleAndBallTracker
 from touchline.track.tracker import Tracker, TrackerConfig
-from touchline.types import Detections
+from touchline.types import Calibration, Detections
 from touchline.utils.files import write_json_atomic
 from touchline.video import VideoReader
 
@@ -69,6 +76,7 @@ class PseudoConfig:
     ball_score: float = 0.3  # a tracked, measured ball at least this score
     still_person_score: float = 0.5  # stills: people at least this score
     still_ball_score: float = 0.6  # stills: the ball at least this score (2x teacher)
+    pitch_margin: float = 1.0  # metres around the pitch where a person's feet may be
 
 
 class _Teacher:
@@ -102,6 +110,15 @@ def _ignore_rest(kept: Detections, seen: Detections, score: float) -> NDArray[np
     return cand.astype(np.float32)
 
 
+def _without_goalkeepers(kept: Detections, ignore: NDArray) -> tuple[Detections, NDArray]:
+    """Goalkeeper boxes moved from ``kept`` to ``ignore`` (an unreliable class off DFL)."""
+    if not len(kept):
+        return kept, ignore
+    gk = kept.class_name == "goalkeeper"
+    moved = kept.xyxy[gk].astype(np.float32).reshape(-1, 4)
+    return kept[~gk], np.concatenate([ignore.reshape(-1, 4), moved])
+
+
 def _write(
     out: Path, name: str, image: NDArray[np.uint8], kept: Detections, ignore: NDArray
 ) -> None:
@@ -115,10 +132,33 @@ def _write(
     write_yolo_labels(out / "labels" / f"{name}.txt", dets, (w, h))
 
 
+def on_pitch(dets: Detections, calibration: Calibration | None, margin: float) -> NDArray[np.bool_]:
+    """Whether each person's feet (and every ball) are on the pitch plus ``margin`` metres;
+    people are ``False`` in a frame without a valid calibration."""
+    if not len(dets):
+        return np.zeros(0, bool)
+    is_ball = dets.class_name == "ball"
+    if calibration is None or not calibration.is_valid:
+        return is_ball
+    xy = calibration.image_to_pitch(dets.foot_points.astype(np.float64))
+    p = Pitch()
+    inside = (
+        (xy[:, 0] >= -margin)
+        & (xy[:, 0] <= p.length + margin)
+        & (xy[:, 1] >= -margin)
+        & (xy[:, 1] <= p.width + margin)
+    )
+    return is_ball | inside
+
+
 def label_still(
-    image: NDArray[np.uint8], teacher: _Teacher, cfg: PseudoConfig
+    image: NDArray[np.uint8],
+    teacher: _Teacher,
+    cfg: PseudoConfig,
+    calibration: Calibration | None = None,
 ) -> tuple[Detections, NDArray[np.float32]]:
-    """``(kept, ignore boxes)`` of one frame with no sequence: confident boxes only."""
+    """``(kept, ignore boxes)`` of one frame with no sequence: confident boxes only (people
+    on the pitch of ``calibration``; without one, every person is kept)."""
     d = teacher.detect(image)
     if not len(d):
         return d, np.zeros((0, 4), np.float32)
@@ -128,15 +168,21 @@ def label_still(
     keep = np.where(is_ball, conf >= cfg.still_ball_score, conf >= cfg.still_person_score)
     if is_ball.sum() > 1:  # one ball at most: the best, if it is confident
         keep &= ~is_ball | (conf >= conf[is_ball].max())
+    if calibration is not None:
+        keep &= on_pitch(d, calibration, cfg.pitch_margin)
     kept = d[keep]
     return kept, _ignore_rest(kept, d, cfg.ignore_score)
 
 
 def label_sequence(
-    frames: list[tuple[str, NDArray[np.uint8]]], teacher: _Teacher, cfg: PseudoConfig
+    frames: list[tuple[str, NDArray[np.uint8]]],
+    teacher: _Teacher,
+    cfg: PseudoConfig,
+    calibrations: list[Calibration] | None = None,
 ) -> list[tuple[int, Detections, NDArray[np.float32]]]:
     """``(frame position, kept, ignore boxes)`` for every ``cfg.every``-th frame, kept boxes
-    confirmed by the trackers over the whole sequence."""
+    confirmed by the trackers over the whole sequence (people on the pitch of each frame's
+    calibration, when ``calibrations`` are given)."""
     people = Tracker(
         TrackerConfig(high_threshold=0.3, new_track_threshold=0.35, low_threshold=cfg.low_score)
     )
@@ -169,6 +215,8 @@ def label_sequence(
         conf = t.confidence if n else np.zeros(0)
         keep_ball = is_ball & ~predicted & (conf >= cfg.ball_score)
         kept = _snap(t[keep_person | keep_ball], seen)
+        if calibrations is not None:
+            kept = kept[on_pitch(kept, calibrations[k], cfg.pitch_margin)]
         coasting = t.xyxy[~is_ball & predicted & np.isin(ids, list(good))]
         ignore = np.concatenate([_ignore_rest(kept, seen, cfg.ignore_score), coasting])
         out.append((k, kept, ignore.astype(np.float32)))
@@ -206,6 +254,7 @@ def build(
     (out / "labels").mkdir(parents=True, exist_ok=True)
     write_yolo_names(out / "data.yaml", SPLIT_CLASSES)
     teacher = _Teacher(cfg, model)
+    calibrator = Calibrator()
     counts: dict[str, dict[str, int]] = {}
     for rel in DETECTOR_PSEUDO_SOURCES:
         src = root / rel
@@ -213,12 +262,18 @@ def build(
             raise DataError(f"{src}: pseudo-label source missing")
         tag = rel.replace("pitch_keypoints/", "").replace("/images", "").replace("/", "_")
         frames = _frames(src, cfg.width)
+        images = [img for _, img in frames]
         if rel.startswith("frames/"):
-            labelled = label_sequence(frames, teacher, cfg)
+            cals = calibrator.calibrate_video(images)
+            labelled = label_sequence(frames, teacher, cfg, cals)
         else:  # stills
-            labelled = [(k, *label_still(img, teacher, cfg)) for k, (_, img) in enumerate(frames)]
+            labelled = [
+                (k, *label_still(img, teacher, cfg, calibrator.estimate(img).calibration))
+                for k, img in enumerate(images)
+            ]
         c = {"frames": 0, "people": 0, "ball": 0, "ignore": 0}
         for k, kept, ignore in labelled:
+            kept, ignore = _without_goalkeepers(kept, ignore)
             _write(out, f"{tag}_{frames[k][0]}", frames[k][1], kept, ignore)
             c["frames"] += 1
             c["ball"] += int((kept.class_name == "ball").sum()) if len(kept) else 0
