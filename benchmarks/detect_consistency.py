@@ -2,7 +2,10 @@
 
 Usage::
 
-    python benchmarks/detect_consistency.py [--out benchmarks/results] [--frames 250]
+    python benchmarks/detect_consistency.py [--out benchmarks/results] [--frames 250] [--model M.onnx]
+
+``--model`` puts another detector (an ONNX file with its ``.json``) in place of the shipped one,
+to compare a training candidate with the baseline the same way.
 
 No boxes exist for these sequences, so this measures what must hold on any broadcast: in a
 wide shot (calibrated, at least ``WIDE_SHARE`` of the pitch in view) the 22 players, 3 referees
@@ -146,9 +149,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     ap.add_argument("--frames", type=int, default=None, help="at most this many per sequence")
+    ap.add_argument("--model", type=Path, default=None, help="a candidate detector ONNX")
     a = ap.parse_args()
     out: dict[str, Any] = header("detect_consistency") | {
-        "model": model_header("detect"),
+        "model": model_header("detect") if a.model is None else {"file": str(a.model)},
         "wide_share": WIDE_SHARE,
         "sequences": {},
     }
@@ -161,7 +165,7 @@ def main() -> None:
             continue
         out["sequences"][name] = r = {
             "source": rel,
-            "shipped": run(name, src, unsquash, fps, a, None, True),
+            "shipped": run(name, src, unsquash, fps, a, a.model, True),
             "before": run(name, src, unsquash, fps, a, before, False),
         }
         for k in ("shipped", "before"):

@@ -224,18 +224,18 @@ def label_sequence(
 
 
 def _snap(tracks: Detections, seen: Detections) -> Detections:
-    """Tracked rows with the measured box of their detection (the tracker's box is filtered)."""
+    """Tracked rows with the measured box and class of their detection (the tracker's box is
+    filtered and its class a vote over the track: a goalkeeper voted a player stays one)."""
     if not len(tracks) or not len(seen):
         return tracks
     iou = box_iou(tracks.xyxy, seen.xyxy)
     j = iou.argmax(axis=1)
     ok = iou[np.arange(len(tracks)), j] >= 0.5
     xyxy = np.where(ok[:, None], seen.xyxy[j], tracks.xyxy).astype(np.float32)
+    assert tracks.class_id is not None and seen.class_id is not None
+    cls = np.where(ok, seen.class_id[j], tracks.class_id)
     return Detections(
-        xyxy=xyxy,
-        confidence=tracks.confidence,
-        class_id=tracks.class_id,
-        class_names=tracks.class_names,
+        xyxy=xyxy, confidence=tracks.confidence, class_id=cls, class_names=tracks.class_names
     )
 
 
