@@ -81,15 +81,31 @@ def match_detections(
         return tp
     iou = box_iou(pred_xyxy, gt_xyxy)
     order = np.argsort(-np.asarray(pred_score), kind="stable")
+    kept = np.zeros(m, bool)
     for t, thr in enumerate(thresholds):
-        taken = np.zeros(m, bool)
-        for i in order:
-            cand = np.where(taken, -1.0, iou[i])
-            j = int(np.argmax(cand))
-            if cand[j] >= thr:
-                taken[j] = True
-                tp[t, i] = True
+        tp[t] = _greedy(iou, order, kept, float(thr))[0]
     return tp
+
+
+def _greedy(
+    iou: NDArray, order: NDArray, gt_ignore: NDArray[np.bool_], threshold: float
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """COCO's greedy matching of ranked predictions (``order``) on an IoU matrix: each takes
+    the unmatched kept truth box of highest IoU at least ``threshold``, else the unmatched
+    ignored one; ``(true positive, matched an ignored box)`` per prediction."""
+    n, m = iou.shape
+    tp, ignored = np.zeros(n, bool), np.zeros(n, bool)
+    taken = np.zeros(m, bool)
+    passes = (False, True) if gt_ignore.any() else (False,)
+    for i in order:
+        for ig in passes:
+            cand = np.where(taken | (gt_ignore != ig), -1.0, iou[i])
+            j = int(np.argmax(cand))
+            if cand[j] >= threshold:
+                taken[j] = True
+                tp[i], ignored[i] = not ig, ig
+                break
+    return tp, ignored
 
 
 def match_ignoring(
@@ -111,21 +127,10 @@ def match_ignoring(
     ([True, False], [False, True])
     """
     n = len(pred_xyxy)
-    tp, ignored = np.zeros(n, bool), np.zeros(n, bool)
     if n == 0 or len(gt_xyxy) == 0:
-        return tp, ignored
-    iou = box_iou(pred_xyxy, gt_xyxy)
-    gt_ignore = np.asarray(gt_ignore, bool)
-    taken = np.zeros(len(gt_xyxy), bool)
-    for i in np.argsort(-np.asarray(pred_score), kind="stable"):
-        for ig in (False, True):
-            cand = np.where(taken | (gt_ignore != ig), -1.0, iou[i])
-            j = int(np.argmax(cand))
-            if cand[j] >= threshold:
-                taken[j] = True
-                tp[i], ignored[i] = not ig, ig
-                break
-    return tp, ignored
+        return np.zeros(n, bool), np.zeros(n, bool)
+    order = np.argsort(-np.asarray(pred_score), kind="stable")
+    return _greedy(box_iou(pred_xyxy, gt_xyxy), order, np.asarray(gt_ignore, bool), threshold)
 
 
 def average_precision(tp: NDArray[np.bool_], score: NDArray, n_gt: int) -> float:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -92,13 +93,12 @@ class _Teacher:
         return Detections.merge([self.people.detect(image), self.ball.detect(image)])
 
 
-def _frames(source: Path, width: int) -> list[tuple[str, NDArray[np.uint8]]]:
-    """Every frame of a folder or video, resized to ``width`` x 16:9 (un-squashing squares)."""
+def _frames(source: Path, width: int) -> Iterator[tuple[str, NDArray[np.uint8]]]:
+    """Every frame of a folder or video, resized to ``width`` x 16:9 (un-squashing squares);
+    streamed, so a long sequence is never held in memory."""
     size = (width, round(width * 9 / 16))
-    out = []
     for fr in VideoReader(source):
-        out.append((f"{fr.index:05d}", cv2.resize(fr.image, size, interpolation=cv2.INTER_AREA)))
-    return out
+        yield f"{fr.index:05d}", cv2.resize(fr.image, size, interpolation=cv2.INTER_AREA)
 
 
 def _ignore_rest(kept: Detections, seen: Detections, score: float) -> NDArray[np.float32]:
@@ -140,15 +140,7 @@ def on_pitch(dets: Detections, calibration: Calibration | None, margin: float) -
     is_ball = dets.class_name == "ball"
     if calibration is None or not calibration.is_valid:
         return is_ball
-    xy = calibration.image_to_pitch(dets.foot_points.astype(np.float64))
-    p = Pitch()
-    inside = (
-        (xy[:, 0] >= -margin)
-        & (xy[:, 0] <= p.length + margin)
-        & (xy[:, 1] >= -margin)
-        & (xy[:, 1] <= p.width + margin)
-    )
-    return is_ball | inside
+    return is_ball | Pitch().contains(dets.to_pitch(calibration), margin)
 
 
 def label_still(
@@ -175,7 +167,7 @@ def label_still(
 
 
 def label_sequence(
-    frames: list[tuple[str, NDArray[np.uint8]]],
+    frames: Iterable[tuple[str, NDArray[np.uint8]]],
     teacher: _Teacher,
     cfg: PseudoConfig,
     calibrations: list[Calibration] | None = None,
@@ -261,20 +253,21 @@ def build(
         if not src.exists():
             raise DataError(f"{src}: pseudo-label source missing")
         tag = rel.replace("pitch_keypoints/", "").replace("/images", "").replace("/", "_")
-        frames = _frames(src, cfg.width)
-        images = [img for _, img in frames]
-        if rel.startswith("frames/"):
-            cals = calibrator.calibrate_video(images)
-            labelled = label_sequence(frames, teacher, cfg, cals)
+        if rel.startswith("frames/"):  # decoded three times: calibrate, label, write
+            cals = calibrator.calibrate_video(img for _, img in _frames(src, cfg.width))
+            labelled = label_sequence(_frames(src, cfg.width), teacher, cfg, cals)
         else:  # stills
             labelled = [
                 (k, *label_still(img, teacher, cfg, calibrator.estimate(img).calibration))
-                for k, img in enumerate(images)
+                for k, (_, img) in enumerate(_frames(src, cfg.width))
             ]
+        by_frame = {k: (kept, ignore) for k, kept, ignore in labelled}
         c = {"frames": 0, "people": 0, "ball": 0, "ignore": 0}
-        for k, kept, ignore in labelled:
-            kept, ignore = _without_goalkeepers(kept, ignore)
-            _write(out, f"{tag}_{frames[k][0]}", frames[k][1], kept, ignore)
+        for k, (name, image) in enumerate(_frames(src, cfg.width)):
+            if k not in by_frame:
+                continue
+            kept, ignore = _without_goalkeepers(*by_frame[k])
+            _write(out, f"{tag}_{name}", image, kept, ignore)
             c["frames"] += 1
             c["ball"] += int((kept.class_name == "ball").sum()) if len(kept) else 0
             c["people"] += len(kept) - (int((kept.class_name == "ball").sum()) if len(kept) else 0)
