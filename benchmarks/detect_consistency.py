@@ -49,6 +49,7 @@ from _common import DETECT_BASELINE_COMMIT, baseline_model, header, model_header
 from touchline.data import shared_file
 from touchline.detect import Detector
 from touchline.jobs.pipeline import FootballTracker
+from touchline.models import sha256
 from touchline.pitch import Pitch
 from touchline.types import Calibration
 from touchline.utils.files import write_json_atomic
@@ -152,7 +153,11 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=None, help="a candidate detector ONNX")
     a = ap.parse_args()
     out: dict[str, Any] = header("detect_consistency") | {
-        "model": model_header("detect") if a.model is None else {"file": str(a.model)},
+        "model": (
+            model_header("detect")
+            if a.model is None
+            else {"file": str(a.model), "sha256": sha256(a.model)}
+        ),
         "wide_share": WIDE_SHARE,
         "sequences": {},
     }
